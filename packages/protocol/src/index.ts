@@ -1,1 +1,2 @@
 export * from "./executor.ts";
+export * from "./worker.ts";

@@ -1,0 +1,194 @@
+"""The worker's connection to its control plane: dial with a token, say hello, serve requests one
+at a time on a worker thread while the event loop keeps answering (errors, heartbeats), reconnect
+after a drop, and exit when the control plane stays gone past the grace period or the parent dies."""
+import asyncio
+import json
+import logging
+import os
+import signal
+import time
+import uuid
+from concurrent.futures import ThreadPoolExecutor
+
+import websockets
+
+from . import protocol
+from .engine import OpError, devices, versions
+
+log = logging.getLogger("azr_worker")
+
+
+class Worker:
+    def __init__(self, engine, url, token, worker_id=None, grace=30.0, heartbeat=5.0, parent_pid=None,
+                 chunk_chars=None, broadcast=None):
+        self.engine = engine
+        self.url = url
+        self.token = token
+        self.worker_id = worker_id or uuid.uuid4().hex[:12]
+        self.grace = grace
+        self.heartbeat = heartbeat
+        self.parent_pid = parent_pid
+        self.chunk_chars = chunk_chars or protocol.LIMITS["chunkChars"]
+        self.broadcast = broadcast  # DDP: forwards each request to the other ranks before serving it
+        self.outbox = []            # frames not yet sent (kept across a reconnect)
+        self.jobs = None
+        self.ws = None
+        self.busy = None
+        self.stopping = False
+        self.exit_code = 0
+        self.said_hello = False
+        self.pool = ThreadPoolExecutor(1, thread_name_prefix="azr-engine")
+
+    # ------------------------------------------------------------------ sending
+    def send(self, message):
+        self.outbox.extend(protocol.encode_frames(message, self.chunk_chars))
+        self.wake.set()
+
+    async def _flush(self):
+        while True:
+            await self.wake.wait()
+            self.wake.clear()
+            while self.outbox and self.ws is not None:
+                frame = self.outbox[0]
+                try:
+                    await self.ws.send(frame)
+                except websockets.ConnectionClosed:
+                    break
+                self.outbox.pop(0)
+
+    def error(self, rid, code, message):
+        self.send({"type": "error", "id": rid, "code": code, "message": message[:4000]})
+
+    # ------------------------------------------------------------------ serving
+    def receive(self, text, assembler):
+        """Validates one frame; valid requests are queued, anything else is answered with an error."""
+        try:
+            if len(text) > 2 * self.chunk_chars + 4096 and not text.startswith('{"type":"chunk"'):
+                raise protocol.ProtocolError("oversized", f"frame of {len(text)} characters; send large messages as chunks")
+            if text.startswith('{"type":"chunk"') or '"chunk"' in text[:64]:
+                msg = json.loads(text)
+                if isinstance(msg, dict) and msg.get("type") == "chunk":
+                    chunk = protocol.validate("chunk", msg)
+                    whole = assembler.push(chunk)
+                    if whole is None:
+                        return
+                    text = whole
+            req = protocol.parse_request(text)
+        except protocol.ProtocolError as e:
+            self.error(e.request_id, e.code, e.message)
+            return
+        except (ValueError, RecursionError) as e:
+            self.error(None, "invalid", f"not JSON: {e}")
+            return
+        self.jobs.put_nowait(req)
+
+    async def _serve_jobs(self):
+        loop = asyncio.get_running_loop()
+        while True:
+            req = await self.jobs.get()
+            self.busy = req["id"]
+
+            def progress(done, total, req=req):
+                loop.call_soon_threadsafe(self.send, {"type": "progress", "id": req["id"], "op": req["type"],
+                                                      "done": done, "total": total})
+            try:
+                result = await loop.run_in_executor(self.pool, self._run, req, progress)
+                self.send({"type": "result", "id": req["id"], "op": req["type"], "result": result})
+            except OpError as e:
+                self.error(req["id"], e.code, e.message)
+            except Exception as e:  # a bug or a numerical failure: report it, keep serving
+                log.exception("request %s failed", req["id"])
+                self.error(req["id"], "internal", f"{type(e).__name__}: {e}")
+            finally:
+                self.busy = None
+            if req["type"] == "shutdown":
+                await self._drain()
+                self.stopping = True
+                self.stop.set()
+                return
+
+    def _run(self, req, progress):
+        if self.broadcast is not None:
+            self.broadcast(req)
+        return self.engine.handle(req, progress)
+
+    async def _drain(self, timeout=5.0):
+        end = time.time() + timeout
+        while self.outbox and self.ws is not None and time.time() < end:
+            self.wake.set()
+            await asyncio.sleep(0.01)
+
+    async def _heartbeats(self):
+        while True:
+            await asyncio.sleep(self.heartbeat)
+            self.send({"type": "heartbeat", "busy": self.busy, "uptimeSeconds": time.time() - self.engine.started})
+
+    async def _watch_parent(self):
+        while True:
+            await asyncio.sleep(0.5)
+            if self.parent_pid is not None and os.getppid() != self.parent_pid:
+                log.warning("parent process %s is gone; exiting", self.parent_pid)
+                self.exit_code = 4
+                self.stop.set()
+                return
+
+    def _hello(self):
+        e = self.engine
+        return {"type": "hello", "protocol": protocol.PROTOCOL_VERSION, "workerId": self.worker_id,
+                "token": self.token, "backend": e.backend, "model": e.policy.name if e.policy else None,
+                "devices": devices(), "memoryBytes": sum(d["memoryBytes"] for d in devices()),
+                "versions": versions(), "pid": os.getpid(), "worldSize": e.dist.world, "reconnect": self.said_hello}
+
+    async def _connection(self):
+        """Dials and serves until the connection drops; returns when it does."""
+        async with websockets.connect(self.url, max_size=4 * self.chunk_chars + 65536, ping_interval=10,
+                                      ping_timeout=20, open_timeout=10, close_timeout=2) as ws:
+            await ws.send(json.dumps(self._hello()))
+            self.said_hello = True
+            self.ws = ws
+            self.wake.set()
+            assembler = protocol.ChunkAssembler()
+            log.info("connected to %s as %s", self.url, self.worker_id)
+            try:
+                async for frame in ws:
+                    if isinstance(frame, bytes):
+                        self.error(None, "invalid", "binary frames are not part of the protocol")
+                        continue
+                    self.receive(frame, assembler)
+            finally:
+                self.ws = None
+
+    async def _dial_forever(self):
+        gone_since = time.time()
+        while True:
+            try:
+                await self._connection()
+                gone_since = time.time()
+                log.warning("control plane closed the connection")
+            except (OSError, asyncio.TimeoutError, websockets.WebSocketException) as e:
+                log.warning("cannot reach the control plane: %s", e)
+            if self.stopping:
+                return
+            if time.time() - gone_since > self.grace:
+                log.error("control plane gone for more than %.1fs; exiting", self.grace)
+                self.exit_code = 3
+                self.stop.set()
+                return
+            await asyncio.sleep(min(1.0, max(0.05, self.grace / 10)))
+
+    async def run(self):
+        self.wake = asyncio.Event()
+        self.stop = asyncio.Event()
+        self.jobs = asyncio.Queue()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(sig, self.stop.set)
+        tasks = [asyncio.ensure_future(t) for t in
+                 (self._flush(), self._serve_jobs(), self._heartbeats(), self._watch_parent(), self._dial_forever())]
+        await self.stop.wait()
+        for t in tasks:
+            t.cancel()
+        if self.ws is not None:
+            await self.ws.close()
+        self.pool.shutdown(wait=False, cancel_futures=True)
+        return self.exit_code
