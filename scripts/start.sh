@@ -4,4 +4,4 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
-exec node_modules/.bin/tsx apps/server/src/main.ts "$@"
+exec node --import tsx apps/server/src/main.ts "$@"

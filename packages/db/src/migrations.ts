@@ -94,6 +94,14 @@ export async function migrate(
   }
 }
 
+/** Names of migrations in the folder that the database has not applied yet (no lock, no changes). */
+export async function pendingMigrations(session: SqlSession, migrations: Migration[]): Promise<string[]> {
+  const exists = await session.query<{ t: string | null }>("SELECT to_regclass($1)::text AS t", [`public."${MIGRATIONS_TABLE}"`]);
+  if (!exists[0]?.t) return migrations.map((m) => m.name);
+  const applied = await session.query<AppliedRow>(`SELECT name, checksum FROM "${MIGRATIONS_TABLE}" ORDER BY name`);
+  return checkHistory(applied, migrations).map((m) => m.name);
+}
+
 function checkHistory(applied: AppliedRow[], migrations: Migration[]): Migration[] {
   const byName = new Map(migrations.map((m) => [m.name, m]));
   for (const row of applied) {

@@ -1,0 +1,1 @@
+export { runDoctor, formatDoctorReport, type CheckResult, type DoctorEnvironment } from "./doctor.ts";

@@ -1,0 +1,76 @@
+import { spawn } from "node:child_process";
+import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { describe, expect, it } from "vitest";
+import { parseServerArgs } from "./options.ts";
+
+const main = fileURLToPath(new URL("./main.ts", import.meta.url));
+
+function startServer(args: string[], env: Record<string, string>) {
+  const child = spawn(process.execPath, ["--import", "tsx", main, ...args], { env: { ...process.env, DATABASE_URL: "", ...env }, stdio: ["ignore", "pipe", "pipe"] });
+  let out = "";
+  child.stdout.on("data", (d: Buffer) => (out += d.toString()));
+  child.stderr.on("data", (d: Buffer) => (out += d.toString()));
+  const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
+  const listening = new Promise<string>((resolve, reject) => {
+    const timer = setInterval(() => {
+      const m = /listening on (http:\/\/\S+)/.exec(out);
+      if (m) {
+        clearInterval(timer);
+        resolve(m[1]!);
+      }
+    }, 50);
+    void exited.then((code) => {
+      clearInterval(timer);
+      reject(new Error(`server exited ${code}: ${out}`));
+    });
+  });
+  listening.catch(() => {}); // observed by the tests that await it
+  return { child, exited, listening, output: () => out };
+}
+
+describe("server options", () => {
+  it("defaults to 127.0.0.1:4300 and reads AZR_PORT", () => {
+    expect(parseServerArgs([], {})).toEqual({ help: false, options: { host: "127.0.0.1", port: 4300 } });
+    expect(parseServerArgs([], { AZR_PORT: "5000" })).toEqual({ help: false, options: { host: "127.0.0.1", port: 5000 } });
+  });
+  it("names a bad option", () => {
+    expect(() => parseServerArgs(["--port", "70000"])).toThrow("--port must be between 0 and 65535");
+    expect(() => parseServerArgs(["--port", "abc"])).toThrow("--port must be a number");
+    expect(() => parseServerArgs(["--bogus"])).toThrow(/bogus/);
+  });
+});
+
+describe("npm start's server process on the embedded database", () => {
+  it("migrates .azr/, serves /healthz, and shuts down cleanly on SIGTERM", async () => {
+    const dataDir = mkdtempSync(path.join(tmpdir(), "azr-server-"));
+    try {
+      const s = startServer(["--port", "0"], { AZR_DATA_DIR: dataDir });
+      const url = await s.listening;
+      const res = await fetch(`${url}/healthz`);
+      expect(res.status).toBe(200);
+      expect(await res.json()).toEqual({ status: "ok", database: "pglite" });
+      expect((await fetch(`${url}/nope`)).status).toBe(404);
+      expect(s.output()).toContain("applying migration");
+      s.child.kill("SIGTERM");
+      expect(await s.exited).toBe(0);
+      expect(existsSync(path.join(dataDir, "lock"))).toBe(false);
+
+      const again = startServer(["--port", "0"], { AZR_DATA_DIR: dataDir });
+      await again.listening;
+      expect(again.output()).not.toContain("applying migration");
+      again.child.kill("SIGINT");
+      expect(await again.exited).toBe(0);
+    } finally {
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+  }, 60_000);
+
+  it("exits with a one-line explanation for a malformed DATABASE_URL", async () => {
+    const s = startServer(["--port", "0"], { DATABASE_URL: "mysql://x@y/z" });
+    expect(await s.exited).toBe(1);
+    expect(s.output().trim()).toBe('error: DATABASE_URL uses the scheme "mysql"; only postgresql:// (or postgres://) is supported');
+  }, 30_000);
+});
