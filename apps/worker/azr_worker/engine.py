@@ -236,13 +236,15 @@ class Engine:
             shutil.rmtree(tmp, ignore_errors=True)
             os.makedirs(tmp)
             self.policy.save_weights(tmp)
-            torch.save({"optimizer": self.optimizer.state_dict(), "rng": self._rng_state(), "step": self.step,
-                        "next_rollout": self.next_rollout,
-                        "reference": self.ref_model.state_dict() if self.ref_model is not None else None},
-                       os.path.join(tmp, "trainer.pt"))
+            # torch.load(weights_only=True) on torch 1.13 reads tensors but not floats: tensors go to
+            # trainer.pt, every other value to meta.json.
+            tensors, plain = split_state({"optimizer": self.optimizer.state_dict(), "rng": self._rng_state(),
+                                          "reference": self.ref_model.state_dict() if self.ref_model is not None else None})
+            torch.save(tensors, os.path.join(tmp, "trainer.pt"))
             with open(os.path.join(tmp, "meta.json"), "w") as f:
-                json.dump({"backend": self.backend, "model": self.policy.name, "step": self.step,
-                           "tiny": getattr(self.policy.model, "config", None), "format": 1}, f)
+                json.dump({"backend": self.backend, "model": self.policy.name, "step": self.step, "format": 1,
+                           "next_rollout": self.next_rollout, "tiny": getattr(self.policy.model, "config", None),
+                           "state": plain}, f)
             shutil.rmtree(final, ignore_errors=True)
             os.replace(tmp, final)
         self._barrier()
@@ -264,18 +266,23 @@ class Engine:
                           "optimizer": {"lr": 1e-6, "beta1": 0.9, "beta2": 0.999, "eps": 1e-8, "weightDecay": 0},
                           "gradientCheckpointing": False, "referenceModel": False, "trustRemoteCode": False})
         self.policy.load_weights(path)
-        state = torch.load(os.path.join(path, "trainer.pt"), map_location="cpu", weights_only=True)
-        self.optimizer.load_state_dict(state["optimizer"])
+        tensors = torch.load(os.path.join(path, "trainer.pt"), map_location="cpu", weights_only=True)
+        state = join_state(tensors, meta["state"])
+        optim = state["optimizer"]
+        for g in optim["param_groups"]:
+            g["betas"] = tuple(g["betas"])
+        optim["state"] = {int(k): v for k, v in optim["state"].items()}
+        self.optimizer.load_state_dict(optim)
         torch.set_rng_state(state["rng"]["torch"])
         self.generator.set_state(state["rng"]["generator"])
         if "cuda" in state["rng"] and torch.cuda.is_available():
-            torch.cuda.set_rng_state_all(state["rng"]["cuda"])
+            torch.cuda.set_rng_state_all(list(state["rng"]["cuda"]))
         if state.get("reference") is not None:
             import copy
             self.ref_model = copy.deepcopy(self.policy.model).eval().requires_grad_(False)
             self.ref_model.load_state_dict(state["reference"])
-        self.step = state["step"]
-        self.next_rollout = state["next_rollout"]
+        self.step = meta["step"]
+        self.next_rollout = meta["next_rollout"]
         self.rollouts.clear()
         return {"step": self.step}
 
@@ -298,6 +305,35 @@ class Engine:
 
     def op_shutdown(self, req):
         return {}
+
+
+def split_state(obj, prefix=""):
+    """Splits a nested structure into {path: tensor} and the same structure with tensors replaced by
+    {"$tensor": path}, so tensors load with weights_only=True and the rest is JSON."""
+    tensors = {}
+
+    def walk(o, path):
+        if torch.is_tensor(o):
+            tensors[path] = o.detach().cpu()
+            return {"$tensor": path}
+        if isinstance(o, dict):
+            return {"$dict": [[k, walk(v, f"{path}/{k}")] for k, v in o.items()]}
+        if isinstance(o, (list, tuple)):
+            return [walk(v, f"{path}/{i}") for i, v in enumerate(o)]
+        return o
+    return tensors, walk(obj, prefix)
+
+
+def join_state(tensors, plain):
+    def walk(o):
+        if isinstance(o, dict) and "$tensor" in o:
+            return tensors[o["$tensor"]]
+        if isinstance(o, dict) and "$dict" in o:
+            return {k: walk(v) for k, v in o["$dict"]}
+        if isinstance(o, list):
+            return [walk(v) for v in o]
+        return o
+    return walk(plain)
 
 
 def versions():

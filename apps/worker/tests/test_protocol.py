@@ -1,0 +1,65 @@
+import json
+import os
+import unittest
+
+from helpers import REPO
+
+from azr_worker import protocol
+from azr_worker.protocol import ProtocolError
+
+CORPUS = os.path.join(REPO, "packages", "protocol", "src", "worker-corpus.json")
+
+
+def run_entry(entry):
+    if entry["schema"] == "request":
+        return protocol.parse_request(json.dumps(entry["message"]))
+    return protocol.validate(entry["schema"], entry["message"])
+
+
+class CorpusTest(unittest.TestCase):
+    """The same corpus runs through zod (packages/protocol/src/worker.test.ts); both must agree."""
+
+    def test_agrees_with_zod_on_every_corpus_message(self):
+        with open(CORPUS, encoding="utf-8") as f:
+            corpus = json.load(f)
+        self.assertGreater(len(corpus), 50)
+        for entry in corpus:
+            with self.subTest(entry["name"]):
+                if entry["valid"]:
+                    self.assertEqual(run_entry(entry), entry["parsed"])
+                else:
+                    with self.assertRaises(ProtocolError):
+                        run_entry(entry)
+
+    def test_errors_carry_the_request_id_and_name_the_field(self):
+        with self.assertRaises(ProtocolError) as c:
+            protocol.parse_request('{"type":"generate","id":"g7","prompts":["a"],"topP":2}')
+        self.assertEqual((c.exception.code, c.exception.request_id), ("invalid", "g7"))
+        self.assertIn("topP", c.exception.message)
+        with self.assertRaises(ProtocolError) as c:
+            protocol.parse_request('{"type":"dance","id":"d1"}')
+        self.assertEqual((c.exception.code, c.exception.request_id), ("unknown-type", "d1"))
+        with self.assertRaises(ProtocolError) as c:
+            protocol.parse_request('{"type":"generate","id":"big","prompts":' + json.dumps([""] * 5000) + "}")
+        self.assertEqual((c.exception.code, c.exception.request_id), ("oversized", "big"))
+        for junk in ("not json", "[1]", "null", '{"id":"x"}', "{" * 5000):
+            with self.assertRaises(ProtocolError):
+                protocol.parse_request(junk)
+
+    def test_chunks_round_trip_and_refuse_disorder_and_excess(self):
+        msg = {"type": "result", "id": "g", "op": "generate", "result": {"text": "x\"y" * 3000}}
+        frames = protocol.encode_frames(msg, 1000)
+        self.assertGreater(len(frames), 5)
+        a = protocol.ChunkAssembler()
+        out = [a.push(protocol.validate("chunk", json.loads(f))) for f in frames]
+        self.assertEqual(json.loads(out[-1]), msg)
+        self.assertTrue(all(o is None for o in out[:-1]))
+        b = protocol.ChunkAssembler()
+        b.push(json.loads(frames[0]))
+        with self.assertRaises(ProtocolError):
+            b.push(json.loads(frames[2]))
+        c = protocol.ChunkAssembler(max_chars=1500)
+        with self.assertRaises(ProtocolError) as e:
+            for f in frames:
+                c.push(json.loads(f))
+        self.assertEqual(e.exception.code, "oversized")
