@@ -21,9 +21,17 @@ function runVitest() {
   const json = path.join(outDir, "vitest.json");
   const started = Date.now();
   const args = ["vitest", "run", "--reporter=default", "--reporter=json", `--outputFile.json=${json}`];
-  for (const p of only) args.push("--project", p);
-  const r = spawnSync("npx", args, { cwd: root, stdio: "inherit" });
+  // Vitest projects are the workspaces' package names (@azr/...); other names are Python suites.
+  const projects = only.filter((n) => n.startsWith("@"));
+  if (only.length && !projects.length) return;
+  for (const p of projects) args.push("--project", p);
+  const budget = Number(process.env.AZR_VITEST_BUDGET_S ?? 1500);
+  const r = spawnSync("npx", args, { cwd: root, stdio: "inherit", timeout: budget * 1000, killSignal: "SIGKILL" });
   const wall = (Date.now() - started) / 1000;
+  if (r.error?.code === "ETIMEDOUT") {
+    rows.push({ suite: "vitest", passed: 0, failed: 1, skipped: 0, seconds: wall, note: `exceeded its ${budget}s budget` });
+    return;
+  }
   if (!existsSync(json)) {
     rows.push({ suite: "vitest", passed: 0, failed: 1, skipped: 0, seconds: wall, note: `vitest exited ${r.status} without a report` });
     return;
@@ -56,15 +64,23 @@ function runPythonSuites() {
   for (const line of readFileSync(manifest, "utf8").split("\n")) {
     const t = line.trim();
     if (!t || t.startsWith("#")) continue;
-    const [name, dir] = t.split(/\s+/);
+    const [name, dir, budgetText] = t.split(/\s+/);
+    const budget = Number(budgetText ?? 600);
     if (only.length && !only.includes(name)) continue;
     const started = Date.now();
     const r = spawnSync(py, ["-m", "unittest", "discover", "-s", dir, "-t", dir, "-v"], {
       cwd: root,
       encoding: "utf8",
       maxBuffer: 256 * 1024 * 1024,
+      timeout: budget * 1000,
+      killSignal: "SIGKILL",
     });
     const seconds = (Date.now() - started) / 1000;
+    if (r.error?.code === "ETIMEDOUT") {
+      process.stdout.write(`${r.stdout ?? ""}${r.stderr ?? ""}`);
+      rows.push({ suite: name, passed: 0, failed: 1, skipped: 0, seconds, note: `exceeded its ${budget}s budget` });
+      continue;
+    }
     const out = `${r.stdout ?? ""}${r.stderr ?? ""}`;
     process.stdout.write(out);
     const ran = Number(/Ran (\d+) tests?/.exec(out)?.[1] ?? 0);
