@@ -1,0 +1,907 @@
+"""AZR executor runner: a long-lived zygote that runs untrusted Python programs.
+
+It is started inside a sandbox (bubblewrap or a Docker container) as
+``python3 -s -S -P -c <this file>`` with a cleared environment (see the TypeScript backends) and
+speaks JSON lines on fds 0/1: one request line in, one response line out. Those two fds are the
+protocol channel; every job runs in a freshly forked child that has them closed before any
+program code runs, so a job can neither read other requests nor forge responses.
+
+Stdlib only. The zygote keeps its heap small and frozen (gc.freeze) so that fork is cheap, and
+it imports everything a child needs before the first fork.
+"""
+
+import ast
+import binascii
+import builtins
+import gc
+import io
+import json
+import math
+import os
+import re
+import resource
+import select
+import signal
+import sys
+import time
+
+PROTOCOL_VERSION = 1
+MIB = 1024 * 1024
+# Writable places of a sandbox. Everything in them is wiped after each job so nothing a job
+# writes can reach a later one. Overridable for the runner's own unit tests.
+WRITABLE_ROOTS = tuple(p for p in os.environ.get("AZR_RUNNER_WRITABLE", "/tmp").split(":") if p)
+JOB_DIR_NAME = "job"
+MAX_STD_CAPTURE_HARD = 16 * MIB
+MAX_CONTAINER_DEPTH = 200
+MAX_MESSAGE_CHARS = 2000
+
+_SIGNAL_NAMES = {}
+for _name in dir(signal):
+    if _name.startswith("SIG") and not _name.startswith("SIG_") and isinstance(getattr(signal, _name), int):
+        _SIGNAL_NAMES.setdefault(int(getattr(signal, _name)), _name)
+
+
+# --------------------------------------------------------------------------------------------
+# Static checks (azr-spec.md sections 2 and 9)
+# --------------------------------------------------------------------------------------------
+
+_DEF_LINE = re.compile(r"^\s*def\s+([A-Za-z_]\w*)\s*\(", re.MULTILINE)
+_INPUT_CALL = re.compile(r"(?<![\w.])input\s*\(")
+
+
+class CheckFailure(Exception):
+    def __init__(self, status, etype, message):
+        Exception.__init__(self, message)
+        self.status = status
+        self.etype = etype
+        self.message = message
+
+
+def _short(text, limit=MAX_MESSAGE_CHARS):
+    text = str(text)
+    return text if len(text) <= limit else text[: limit // 2] + "..." + text[-limit // 2 :]
+
+
+def _rename_to_f(program, name):
+    if name == "f":
+        return program
+    # The reference renames the definition and every `name(` call site (recursion) by regex.
+    return re.sub(r"\b" + re.escape(name) + r"\s*\(", "f(", program)
+
+
+def _syntax_failure(exc):
+    msg = exc.msg if isinstance(exc, SyntaxError) else str(exc)
+    line = getattr(exc, "lineno", None)
+    return CheckFailure("syntax", type(exc).__name__, _short("%s (line %s)" % (msg, line) if line else msg))
+
+
+def _module_parts(name):
+    return [p for p in (name or "").split(".") if p]
+
+
+def _banned_reference(tree, source, banned):
+    """The reference's check: Import/ImportFrom only, each dotted component compared to the list
+    (so dotted list entries never match); on a syntax error, a word-boundary regex on the text."""
+    if tree is None:
+        for word in banned:
+            if re.search(r"\b" + re.escape(word) + r"\b", source):
+                return word
+        return None
+    for node in ast.walk(tree):
+        if isinstance(node, (ast.Import, ast.ImportFrom)):
+            for alias in node.names:
+                for word in banned:
+                    if word in alias.name.split("."):
+                        return word
+            if isinstance(node, ast.ImportFrom) and node.module:
+                for word in banned:
+                    if word in node.module.split("."):
+                        return word
+    return None
+
+
+def _banned_strict(tree, banned):
+    """Imports of a banned module or any submodule (dotted entries match module paths and
+    `from a import b` pairs), plus any use of `__import__` or `importlib`, which could load a
+    banned module by a computed name."""
+    banned_parts = [_module_parts(b) for b in banned]
+
+    def hit(path):
+        for word, parts in zip(banned, banned_parts):
+            if parts and path[: len(parts)] == parts:
+                return word
+        return None
+
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            for alias in node.names:
+                word = hit(_module_parts(alias.name))
+                if word:
+                    return word
+                if _module_parts(alias.name)[:1] == ["importlib"]:
+                    return "importlib"
+        elif isinstance(node, ast.ImportFrom):
+            base = _module_parts(node.module) if node.level == 0 else []
+            if base[:1] == ["importlib"]:
+                return "importlib"
+            word = hit(base)
+            if word:
+                return word
+            for alias in node.names:
+                word = hit(base + _module_parts(alias.name))
+                if word:
+                    return word
+        elif isinstance(node, ast.Name) and node.id in ("__import__", "importlib"):
+            return node.id
+        elif isinstance(node, ast.Attribute) and node.attr in ("__import__",):
+            return node.attr
+        elif isinstance(node, ast.Constant) and isinstance(node.value, str) and node.value in ("__import__",):
+            return node.value
+    return None
+
+
+def static_check(program, checks, imports=()):
+    """Returns the program after transforms, or raises CheckFailure with the job status."""
+    checks = checks or {}
+    def_rule = checks.get("defRule")
+    rename = bool(checks.get("renameToF", False))
+    banned = [b for b in checks.get("bannedModules", []) if b]
+    mode = checks.get("bannedCheck", "strict")
+
+    entry_name = None
+    if def_rule == "single-def":
+        names = _DEF_LINE.findall(program)
+        if len(names) != 1:
+            raise CheckFailure(
+                "def-rule", "DefRule", "expected exactly one `def` line, found %d" % len(names)
+            )
+        entry_name = names[0]
+    elif def_rule == "top-level-f":
+        try:
+            tree = ast.parse(program)
+        except (SyntaxError, ValueError) as exc:
+            raise _syntax_failure(exc)
+        tops = [n.name for n in tree.body if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))]
+        if not tops:
+            raise CheckFailure("def-rule", "DefRule", "no top-level function definition")
+        entry_name = "f" if "f" in tops else tops[0]
+    if rename:
+        if entry_name is None:
+            names = _DEF_LINE.findall(program)
+            if not names:
+                raise CheckFailure("def-rule", "DefRule", "no `def` to rename to f")
+            entry_name = names[0]
+        program = _rename_to_f(program, entry_name)
+
+    full = "\n".join(list(imports) + [program]) if imports else program
+    tree = None
+    syntax_error = None
+    try:
+        tree = ast.parse(full)
+    except (SyntaxError, ValueError) as exc:
+        syntax_error = exc
+    except (MemoryError, RecursionError) as exc:
+        syntax_error = SyntaxError("program too deeply nested or too large: %s" % type(exc).__name__)
+
+    if banned:
+        if mode == "reference":
+            word = _banned_reference(tree, full, banned)
+        elif tree is None:
+            word = None
+        else:
+            word = _banned_strict(tree, banned + ["importlib"])
+        if word:
+            raise CheckFailure("banned-import", "BannedImport", "banned module: %s" % word)
+    if syntax_error is not None:
+        raise _syntax_failure(syntax_error)
+    if checks.get("rejectInputCall", True) and _INPUT_CALL.search(full):
+        raise CheckFailure("input-call", "InputCall", "programs may not call input()")
+    return program
+
+
+# --------------------------------------------------------------------------------------------
+# Plain-data serialisation into the PyValue format (packages/protocol/src/executor.ts)
+# --------------------------------------------------------------------------------------------
+
+
+class Unserialisable(Exception):
+    def __init__(self, type_name):
+        Exception.__init__(self, type_name)
+        self.type_name = type_name
+
+
+class TooLarge(Exception):
+    pass
+
+
+def _make_encoder():
+    # Captured now so a program that rebinds builtins or json functions cannot change how its
+    # results are encoded; exact type checks reject subclasses (which can lie about equality).
+    _type = type
+    _len = len
+    _str = str
+    _float_repr_ok = math.isfinite
+    _isnan = math.isnan
+    _b64 = binascii.b2a_base64
+    _dumps = json.JSONEncoder(ensure_ascii=True, allow_nan=False, separators=(",", ":")).encode
+    _id = id
+    _sorted = sorted
+    _NoneType = type(None)
+    _bool, _int, _float, _bytes = bool, int, float, bytes
+    _tuple, _list, _dict, _set, _frozenset = tuple, list, dict, set, frozenset
+    _get_digits = getattr(sys, "get_int_max_str_digits", None)
+    _set_digits = getattr(sys, "set_int_max_str_digits", None)
+
+    def encode(value, max_bytes):
+        budget = [max_bytes]
+        active = set()
+
+        def spend(n):
+            budget[0] -= n
+            if budget[0] < 0:
+                raise TooLarge()
+
+        def conv(x, depth):
+            t = _type(x)
+            if t is _NoneType:
+                spend(10)
+                return {"t": "none"}
+            if t is _bool:
+                spend(16)
+                return {"t": "bool", "v": x}
+            if t is _int:
+                # ~0.302 decimal digits per bit: refuse before building a huge string.
+                digits = x.bit_length() * 0.30103 + 2
+                spend(int(digits) + 16)
+                return {"t": "int", "v": _str(x)}
+            if t is _float:
+                spend(32)
+                if _float_repr_ok(x):
+                    return {"t": "float", "v": x}
+                if _isnan(x):
+                    return {"t": "float", "v": "nan"}
+                return {"t": "float", "v": "inf" if x > 0 else "-inf"}
+            if t is _str:
+                spend(_len(x) + 16)
+                return {"t": "str", "v": x}
+            if t is _bytes:
+                spend(_len(x) * 4 // 3 + 20)
+                return {"t": "bytes", "v": _b64(x, newline=False).decode("ascii")}
+            if t is _tuple or t is _list or t is _set or t is _frozenset or t is _dict:
+                if depth >= MAX_CONTAINER_DEPTH:
+                    raise Unserialisable("nesting deeper than %d" % MAX_CONTAINER_DEPTH)
+                key = _id(x)
+                if key in active:
+                    raise Unserialisable("recursive " + t.__name__)
+                active.add(key)
+                spend(16)
+                try:
+                    if t is _dict:
+                        items = [[conv(k, depth + 1), conv(v, depth + 1)] for k, v in x.items()]
+                        return {"t": "dict", "v": items}
+                    items = [conv(v, depth + 1) for v in x]
+                    if t is _set or t is _frozenset:
+                        # Iteration order of a set depends on hashing; sort so equal sets always
+                        # serialise the same way.
+                        items = _sorted(items, key=_dumps)
+                    return {"t": t.__name__, "v": items}
+                finally:
+                    active.discard(key)
+            try:
+                name = t.__qualname__
+                module = t.__module__
+                if module not in ("builtins", None):
+                    name = "%s.%s" % (module, name)
+            except Exception:
+                name = "?"
+            raise Unserialisable(_str(name))
+
+        old_digits = _get_digits() if _get_digits else None
+        if _set_digits:
+            _set_digits(0)
+        try:
+            tree = conv(value, 0)
+            text = _dumps(tree)
+        finally:
+            if _set_digits and old_digits is not None:
+                _set_digits(old_digits)
+        if _len(text) > max_bytes:
+            raise TooLarge()
+        return tree, _len(text)
+
+    return encode
+
+
+encode_value = _make_encoder()
+
+
+def outcome_for_value(value, max_bytes):
+    try:
+        tree, _ = encode_value(value, max_bytes)
+        return {"status": "ok", "value": tree}
+    except TooLarge:
+        return {"status": "value-too-large", "bytes": max_bytes + 1}
+    except Unserialisable as exc:
+        return {"status": "unserialisable", "typeName": _short(exc.type_name, 200)}
+    except RecursionError:
+        return {"status": "unserialisable", "typeName": "nesting too deep"}
+
+
+def _exception_outcome(exc):
+    try:
+        etype = type(exc).__name__
+    except Exception:
+        etype = "BaseException"
+    try:
+        message = _short(exc)
+    except BaseException:  # a hostile __str__
+        message = "<unprintable exception>"
+    return {"status": "error", "errorType": _short(etype, 200), "message": message}
+
+
+# --------------------------------------------------------------------------------------------
+# The forked child: everything below runs in a process that is thrown away after the job.
+# --------------------------------------------------------------------------------------------
+
+RESULT_FD = 3
+
+
+def _child_setup(out_w, err_w, res_w, job_dir, limits):
+    os.setsid()
+    devnull = os.open("/dev/null", os.O_RDONLY)
+    os.dup2(devnull, 0)
+    os.dup2(out_w, 1)
+    os.dup2(err_w, 2)
+    os.dup2(res_w, RESULT_FD)
+    # Closes the protocol channel copies and every other inherited descriptor.
+    os.closerange(RESULT_FD + 1, 1 << 16)
+    mem = int(limits.get("memoryMb", 512)) * MIB
+    cpu = max(1, int(math.ceil(limits.get("timeoutMs", 10000) / 1000.0)) + 1)
+    file_limit = max(int(limits.get("maxOutputBytes", 65536)), 8 * MIB)
+    setr = resource.setrlimit
+    setr(resource.RLIMIT_AS, (mem, mem))
+    setr(resource.RLIMIT_CPU, (cpu, cpu + 1))
+    setr(resource.RLIMIT_FSIZE, (file_limit, file_limit))
+    setr(resource.RLIMIT_CORE, (0, 0))
+    setr(resource.RLIMIT_NOFILE, (64, 64))
+    # No new processes or threads at all: the child is the only process of its uid it may have.
+    setr(resource.RLIMIT_NPROC, (0, 0))
+    if hasattr(resource, "RLIMIT_MEMLOCK"):
+        setr(resource.RLIMIT_MEMLOCK, (0, 0))
+    if hasattr(resource, "RLIMIT_MSGQUEUE"):
+        setr(resource.RLIMIT_MSGQUEUE, (0, 0))
+    os.chdir(job_dir)
+    # sys.stdin/stdout/stderr, the environment and signal dispositions were prepared once by
+    # the zygote (see _prepare_zygote): the zygote never buffers data in those stream objects,
+    # so after the dup2s above they read /dev/null and write into the capture pipes. Doing it
+    # here instead would dirty a hundred more copy-on-write pages per fork.
+    gc.enable()
+
+
+def _make_emitter():
+    _write = os.write
+    _dumps = json.JSONEncoder(ensure_ascii=True, allow_nan=False, separators=(",", ":")).encode
+
+    def emit(msg):
+        data = (_dumps(msg) + "\n").encode("ascii")
+        view = memoryview(data)
+        while view:
+            n = _write(RESULT_FD, view)
+            view = view[n:]
+
+    return emit
+
+
+_emit = _make_emitter()
+
+
+def _flush_std():
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except BaseException:
+            pass
+
+
+class _Pack:
+    """Collects positional and keyword arguments of one call without touching the program's
+    namespace."""
+
+    __slots__ = ()
+
+    def __call__(self, *args, **kwargs):
+        return args, kwargs
+
+
+def _literal_args(text):
+    tree = ast.parse("__azr_pack__(" + text + "\n)", mode="eval")
+    call = tree.body
+    if not isinstance(call, ast.Call) or any(isinstance(a, ast.Starred) for a in call.args) or any(
+        k.arg is None for k in call.keywords
+    ):
+        raise ValueError("arguments must be plain Python literals")
+    arg_nodes = list(call.args)
+    kw_nodes = [(k.arg, k.value) for k in call.keywords]
+
+    def build():
+        return (
+            tuple(ast.literal_eval(n) for n in arg_nodes),
+            {name: ast.literal_eval(n) for name, n in kw_nodes},
+        )
+
+    build()  # reject non-literals before the first call
+    return build
+
+
+def _expression_args(text, namespace):
+    code = compile("__azr_pack__(" + text + "\n)", "<arguments>", "eval")
+    pack = _Pack()
+    _eval = eval
+
+    def build():
+        return _eval(code, namespace, {"__azr_pack__": pack})
+
+    return build
+
+
+def _run_child(req):
+    """Runs in the forked child. Writes result lines to RESULT_FD and never returns."""
+    emit = _emit
+    limits = req.get("limits") or {}
+    max_value = int(limits.get("maxValueBytes", MIB))
+    try:
+        program = req.get("program", "")
+        imports = list(req.get("imports") or [])
+        checks = req.get("checks")
+        if checks is not None:
+            try:
+                program = static_check(program, checks, imports)
+            except CheckFailure as exc:
+                emit({"k": "load", "status": exc.status, "error": {"type": exc.etype, "message": exc.message},
+                      "program": program})
+                return
+        if req.get("kind") == "check":
+            emit({"k": "load", "status": "ok", "program": program})
+            return
+        source = "\n".join(imports + [program]) if imports else program
+        try:
+            code = compile(source, "<program>", "exec")
+        except (SyntaxError, ValueError) as exc:
+            failure = _syntax_failure(exc)
+            emit({"k": "load", "status": "syntax", "error": {"type": failure.etype, "message": failure.message}})
+            return
+        except (MemoryError, RecursionError) as exc:
+            emit({"k": "load", "status": "syntax",
+                  "error": {"type": type(exc).__name__, "message": "program too large or too deeply nested to compile"}})
+            return
+        namespace = {"__name__": "__program__", "__builtins__": builtins}
+        try:
+            exec(code, namespace)
+        except MemoryError:
+            emit({"k": "load", "status": "memory", "error": {"type": "MemoryError", "message": "memory limit reached while loading the program"}})
+            return
+        except BaseException as exc:
+            out = _exception_outcome(exc)
+            emit({"k": "load", "status": "error", "error": {"type": out["errorType"], "message": out["message"]}})
+            return
+        entry = req.get("entry", "f")
+        func = namespace.get(entry)
+        if not callable(func):
+            emit({"k": "load", "status": "error",
+                  "error": {"type": "NameError", "message": "the program defines no callable %r" % entry}})
+            return
+        emit({"k": "load", "status": "ok", "program": program})
+        literal = req.get("argsMode", "expression") == "literal"
+        repeat = int(req.get("repeat", 1))
+        for i, text in enumerate(req.get("calls") or []):
+            try:
+                build = _literal_args(text) if literal else _expression_args(text, namespace)
+            except MemoryError:
+                emit({"k": "memory", "i": i, "r": 0})
+                return
+            except BaseException as exc:
+                bad = _exception_outcome(exc)
+                for r in range(repeat):
+                    emit({"k": "call", "i": i, "r": r, "o": bad})
+                continue
+            for r in range(repeat):
+                try:
+                    args, kwargs = build()
+                    value = func(*args, **kwargs)
+                    outcome = outcome_for_value(value, max_value)
+                except MemoryError:
+                    emit({"k": "memory", "i": i, "r": r})
+                    return
+                except BaseException as exc:
+                    outcome = _exception_outcome(exc)
+                emit({"k": "call", "i": i, "r": r, "o": outcome})
+    finally:
+        _flush_std()
+        try:
+            emit({"k": "done"})
+        except BaseException:
+            pass
+
+
+def _child_main(req, out_w, err_w, res_w, job_dir):
+    code = 0
+    try:
+        _child_setup(out_w, err_w, res_w, job_dir, req.get("limits") or {})
+        _run_child(req)
+    except BaseException:
+        code = 70
+    finally:
+        os._exit(code)
+
+
+# --------------------------------------------------------------------------------------------
+# The zygote
+# --------------------------------------------------------------------------------------------
+
+
+def _wipe(path, keep_root=True):
+    """Removes everything below `path` (a writable root of the sandbox). A job may have made
+    directories unreadable, so permissions are restored on the way down."""
+    try:
+        entries = list(os.scandir(path))
+    except PermissionError:
+        os.chmod(path, 0o700)
+        entries = list(os.scandir(path))
+    except FileNotFoundError:
+        return
+    for entry in entries:
+        full = entry.path
+        try:
+            if entry.is_dir(follow_symlinks=False):
+                try:
+                    os.chmod(full, 0o700)
+                except OSError:
+                    pass
+                _wipe(full, keep_root=False)
+            else:
+                os.unlink(full)
+        except FileNotFoundError:
+            pass
+    if not keep_root:
+        os.rmdir(path)
+
+
+def _read_available(fd, buf, cap):
+    """Reads what is there; returns (eof, over_cap)."""
+    try:
+        data = os.read(fd, 1 << 16)
+    except BlockingIOError:
+        return False, False
+    except OSError:
+        return True, False
+    if not data:
+        return True, False
+    buf.append(data)
+    return False, sum(len(b) for b in buf) > cap
+
+
+def run_job(req):
+    """Forks a child for one request and collects its result. Never raises for a bad program."""
+    started = time.monotonic()
+    limits = req.get("limits") or {}
+    timeout_s = float(limits.get("timeoutMs", 10000)) / 1000.0
+    max_out = min(int(limits.get("maxOutputBytes", 65536)), MAX_STD_CAPTURE_HARD)
+    n_calls = len(req.get("calls") or [])
+    repeat = int(req.get("repeat", 1))
+    # The child checks each value against maxValueBytes; this only bounds a hostile child.
+    max_result = 64 * MIB + n_calls * repeat * (int(limits.get("maxValueBytes", MIB)) + 4096)
+
+    job_dir = os.path.join(WRITABLE_ROOTS[0], JOB_DIR_NAME)
+    os.mkdir(job_dir, 0o700)
+    out_r, out_w = os.pipe()
+    err_r, err_w = os.pipe()
+    res_r, res_w = os.pipe()
+    pid = os.fork()
+    if pid == 0:
+        _child_main(req, out_w, err_w, res_w, job_dir)
+    os.close(out_w)
+    os.close(err_w)
+    os.close(res_w)
+
+    pidfd = None
+    try:
+        pidfd = os.pidfd_open(pid)
+    except (AttributeError, OSError):
+        pass
+
+    bufs = {out_r: [], err_r: [], res_r: []}
+    caps = {out_r: max_out, err_r: max_out, res_r: max_result}
+    open_fds = set(bufs)
+    poller = select.poll()
+    for fd in open_fds:
+        os.set_blocking(fd, False)
+        poller.register(fd, select.POLLIN)
+    if pidfd is not None:
+        poller.register(pidfd, select.POLLIN)
+    deadline = started + timeout_s
+    timed_out = False
+    over = None
+    exited = False
+    wait_status = None
+    while open_fds or not exited:
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            timed_out = True
+            break
+        if pidfd is None and not open_fds:
+            # No pidfd: poll for the exit.
+            got, st = os.waitpid(pid, os.WNOHANG)
+            if got:
+                exited, wait_status = True, st
+                break
+            time.sleep(min(0.002, remaining))
+            continue
+        for fd, _ev in poller.poll(max(1, int(remaining * 1000))):
+            if fd == pidfd:
+                poller.unregister(pidfd)
+                exited = True
+                continue
+            eof, over_cap = _read_available(fd, bufs[fd], caps[fd])
+            if over_cap:
+                over = "result" if fd == res_r else "output"
+            if eof:
+                poller.unregister(fd)
+                open_fds.discard(fd)
+        if over:
+            break
+    # Kill the whole process group whatever happened: nothing may outlive the job.
+    try:
+        os.killpg(pid, signal.SIGKILL)
+    except OSError:
+        pass
+    if wait_status is None:
+        _, wait_status = os.waitpid(pid, 0)
+    for fd in open_fds:
+        # Drain what a killed child left in its pipes (calls that finished before the timeout).
+        while True:
+            eof, _ = _read_available(fd, bufs[fd], caps[fd] + (1 << 16))
+            if eof or not select.select([fd], [], [], 0)[0]:
+                break
+    for fd in (out_r, err_r, res_r):
+        os.close(fd)
+    if pidfd is not None:
+        os.close(pidfd)
+    _reap_orphans()
+    for root in WRITABLE_ROOTS:
+        _wipe(root)
+    duration_ms = (time.monotonic() - started) * 1000.0
+
+    stdout = b"".join(bufs[out_r])
+    stderr = b"".join(bufs[err_r])
+    return _assemble(req, b"".join(bufs[res_r]), stdout, stderr, max_out, timed_out, over, wait_status,
+                     duration_ms)
+
+
+def _reap_orphans():
+    # As PID 1 of the sandbox the zygote inherits any orphan; reap them so none stays a zombie.
+    while True:
+        try:
+            got, _ = os.waitpid(-1, os.WNOHANG)
+        except ChildProcessError:
+            return
+        if not got:
+            return
+
+
+def _decode(data, cap):
+    return data[:cap].decode("utf-8", errors="replace")
+
+
+def _signal_name(num):
+    return _SIGNAL_NAMES.get(num, "signal %d" % num)
+
+
+def _assemble(req, res_data, stdout, stderr, max_out, timed_out, over, wait_status, duration_ms):
+    n_calls = len(req.get("calls") or [])
+    repeat = int(req.get("repeat", 1))
+    calls = [[None] * repeat for _ in range(n_calls)]
+    load = None
+    memory = False
+    done = False
+    corrupt = False
+    for line in res_data.split(b"\n"):
+        if not line:
+            continue
+        try:
+            msg = json.loads(line)
+            kind = msg["k"]
+        except Exception:
+            corrupt = True
+            continue
+        if not isinstance(msg, dict):
+            corrupt = True
+        elif kind == "load" and load is None:
+            load = msg
+        elif kind == "call":
+            i, r, o = msg.get("i"), msg.get("r"), msg.get("o")
+            if (type(i) is int and type(r) is int and 0 <= i < n_calls and 0 <= r < repeat
+                    and isinstance(o, dict) and calls[i][r] is None):
+                calls[i][r] = o
+            else:
+                corrupt = True
+        elif kind == "memory":
+            memory = True
+            i, r = msg.get("i"), msg.get("r")
+            if type(i) is int and type(r) is int and 0 <= i < n_calls and 0 <= r < repeat and calls[i][r] is None:
+                calls[i][r] = {"status": "error", "errorType": "MemoryError", "message": "memory limit reached"}
+        elif kind == "done":
+            done = True
+        else:
+            corrupt = True
+
+    result = {"id": req.get("id", ""), "durationMs": round(duration_ms, 3)}
+    result["stdout"] = _decode(stdout, max_out)
+    result["stderr"] = _decode(stderr, max_out)
+
+    status, error = "ok", None
+    if timed_out:
+        status = "timeout"
+        error = {"type": "Timeout", "message": "time limit of %d ms exceeded" % int(req.get("limits", {}).get("timeoutMs", 10000))}
+    elif over == "output":
+        status = "output-limit"
+        error = {"type": "OutputLimit", "message": "stdout or stderr exceeded %d bytes" % max_out}
+    elif over == "result":
+        status = "output-limit"
+        error = {"type": "OutputLimit", "message": "the program wrote too much to its result channel"}
+    elif memory:
+        status = "memory"
+        error = {"type": "MemoryError", "message": "memory limit reached"}
+    elif load is not None and load.get("status") != "ok":
+        status = load.get("status") if load.get("status") in (
+            "syntax", "def-rule", "banned-import", "input-call", "error", "memory") else "error"
+        err = load.get("error") or {}
+        error = {"type": str(err.get("type", "Error")), "message": str(err.get("message", ""))}
+    elif corrupt:
+        status = "error"
+        error = {"type": "ResultChannelCorrupted", "message": "the program wrote into the executor's result channel"}
+    elif not done or wait_status is None or not os.WIFEXITED(wait_status) or os.WEXITSTATUS(wait_status) != 0:
+        status = "error"
+        if wait_status is not None and os.WIFSIGNALED(wait_status):
+            sig = os.WTERMSIG(wait_status)
+            if sig == signal.SIGXCPU:
+                status = "timeout"
+                error = {"type": "Timeout", "message": "CPU time limit exceeded"}
+            else:
+                error = {"type": _signal_name(sig), "message": "the program's process was killed by %s" % _signal_name(sig)}
+        elif wait_status is not None and os.WIFEXITED(wait_status):
+            error = {"type": "ProcessExit",
+                     "message": "the program's process exited with code %d before finishing" % os.WEXITSTATUS(wait_status)}
+        else:
+            error = {"type": "ProcessExit", "message": "the program's process ended before finishing"}
+    if load is not None and "program" in load and isinstance(load["program"], str):
+        result["program"] = load["program"]
+
+    if req.get("kind") == "run":
+        # The first call without an outcome is the one that was running when the job ended.
+        interrupted = None
+        if status in ("timeout", "output-limit", "error", "memory") and (load is not None and load.get("status") == "ok"):
+            if status == "timeout":
+                interrupted = {"status": "timeout"}
+            elif error is not None:
+                interrupted = {"status": "error", "errorType": error["type"], "message": error["message"]}
+        for row in calls:
+            for r in range(repeat):
+                if row[r] is None:
+                    if interrupted is not None:
+                        row[r] = interrupted
+                        interrupted = None
+                    else:
+                        row[r] = {"status": "not-run"}
+        result["calls"] = calls
+    else:
+        result["calls"] = []
+    result["status"] = status
+    if error is not None:
+        error["message"] = _short(error["message"])
+        result["error"] = error
+    return result
+
+
+def _prctl_hardening():
+    """Marks the zygote non-dumpable so a job (same uid) cannot open /proc/1/fd/* or /proc/1/mem
+    to reach the protocol channel, and sets no_new_privs."""
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        ok_dump = libc.prctl(4, 0, 0, 0, 0) == 0  # PR_SET_DUMPABLE
+        ok_nnp = libc.prctl(38, 1, 0, 0, 0) == 0  # PR_SET_NO_NEW_PRIVS
+        return ok_dump and ok_nnp
+    except Exception:
+        return False
+
+
+def _write_line(fd, obj):
+    data = (json.dumps(obj, ensure_ascii=True, allow_nan=False, separators=(",", ":")) + "\n").encode("ascii")
+    view = memoryview(data)
+    while view:
+        n = os.write(fd, view)
+        view = view[n:]
+
+
+def _read_lines(fd):
+    pending = b""
+    while True:
+        chunk = os.read(fd, 1 << 20)
+        if not chunk:
+            return
+        pending += chunk
+        while True:
+            nl = pending.find(b"\n")
+            if nl < 0:
+                break
+            line, pending = pending[:nl], pending[nl + 1:]
+            if line.strip():
+                yield line
+
+
+def _prepare_zygote():
+    """State every child inherits, set once here rather than per fork."""
+    for root in WRITABLE_ROOTS:
+        _wipe(root)
+    job_dir = os.path.join(WRITABLE_ROOTS[0], JOB_DIR_NAME)
+    os.environ.clear()
+    os.environ.update({"TMPDIR": job_dir, "HOME": job_dir, "LANG": "C.UTF-8", "PATH": "/usr/bin:/bin"})
+    sys.stdin = io.TextIOWrapper(io.FileIO(0, "r", closefd=False), encoding="utf-8")
+    sys.stdout = io.TextIOWrapper(io.FileIO(1, "w", closefd=False), encoding="utf-8", errors="backslashreplace")
+    sys.stderr = io.TextIOWrapper(io.FileIO(2, "w", closefd=False), encoding="utf-8", errors="backslashreplace",
+                                  write_through=True)
+    sys.argv = ["<program>"]
+    # Jobs get the default dispositions except SIGPIPE and SIGXFSZ, which stay ignored so that
+    # writing to a closed pipe or past the file-size limit is an OSError the program sees.
+    for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP, signal.SIGALRM, signal.SIGCHLD,
+                signal.SIGUSR1, signal.SIGUSR2, signal.SIGXCPU):
+        signal.signal(sig, signal.SIG_DFL)
+    signal.signal(signal.SIGPIPE, signal.SIG_IGN)
+    signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+    resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+
+
+def main():
+    if os.getuid() == 0 or os.geteuid() == 0:
+        sys.stderr.write("azr runner: refusing to run as root; it must run unprivileged inside a sandbox\n")
+        return 2
+    hardened = _prctl_hardening()
+    if not hardened:
+        sys.stderr.write("azr runner: prctl hardening failed\n")
+        return 2
+    # The zygote runs as PID 1 of its PID namespace (bwrap --as-pid-1, or a container's init),
+    # so the kernel only delivers signals from inside the namespace that have a handler: with
+    # default dispositions (set in _prepare_zygote) a job can neither stop nor kill it.
+    _prepare_zygote()
+    gc.collect()
+    gc.freeze()
+    gc.disable()
+    _write_line(1, {"ready": True, "protocol": PROTOCOL_VERSION, "python": sys.version.split()[0],
+                    "pid": os.getpid(), "uid": os.getuid(), "hashSeed": os.environ.get("PYTHONHASHSEED", "random")})
+    for line in _read_lines(0):
+        try:
+            req = json.loads(line)
+            if not isinstance(req, dict) or req.get("kind") not in ("check", "run"):
+                raise ValueError("not a check or run request")
+        except Exception as exc:
+            _write_line(1, {"id": "", "status": "sandbox-failure", "error": {"type": "BadRequest", "message": _short(exc)},
+                            "calls": [], "stdout": "", "stderr": "", "durationMs": 0})
+            continue
+        try:
+            resp = run_job(req)
+        except Exception as exc:
+            resp = {"id": req.get("id", ""), "status": "sandbox-failure",
+                    "error": {"type": type(exc).__name__, "message": _short(exc)},
+                    "calls": [], "stdout": "", "stderr": "", "durationMs": 0}
+            try:
+                for root in WRITABLE_ROOTS:
+                    _wipe(root)
+            except Exception:
+                pass
+        _write_line(1, resp)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

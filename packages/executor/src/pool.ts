@@ -1,0 +1,415 @@
+import { availableParallelism } from "node:os";
+import { execRequestSchema, execResultSchema } from "@azr/protocol";
+import type { ExecRequest, ExecResult, JobStatus, ParsedExecRequest } from "@azr/protocol";
+import type { SandboxBackend } from "./backend.ts";
+import { RunnerConnection } from "./channel.ts";
+import type { RunnerGreeting } from "./channel.ts";
+import { LatencyWindow, RateWindow } from "./metrics.ts";
+import type { ExecutorMetrics } from "./metrics.ts";
+
+export interface PoolOptions {
+  /** Warm runners (sandboxes); default: the number of CPU cores. */
+  runners?: number;
+  /** Jobs waiting for a runner beyond which `run()` rejects with ExecutorQueueFullError. */
+  maxQueue?: number;
+  /** Added to a job's own time limit before the pool declares its runner hung, kills it and
+   * starts a new one (the runner enforces the limit itself; this catches a runner that cannot). */
+  graceMs?: number;
+  /** How long a runner may take to start and greet. */
+  startTimeoutMs?: number;
+  /** Called with runner lifecycle events (start failures, crashes), for logs. */
+  onEvent?: (event: PoolEvent) => void;
+}
+
+export type PoolEvent =
+  | { type: "runner-started"; slot: number; label: string; python: string }
+  | { type: "runner-start-failed"; slot: number; error: string }
+  | { type: "runner-crashed"; slot: number; label: string; reason: string }
+  | { type: "runner-hung"; slot: number; label: string; jobId: string };
+
+export class ExecutorQueueFullError extends Error {
+  override name = "ExecutorQueueFullError";
+}
+export class ExecutorClosedError extends Error {
+  override name = "ExecutorClosedError";
+}
+export class ExecutorRequestError extends Error {
+  override name = "ExecutorRequestError";
+}
+
+interface Job {
+  req: ParsedExecRequest;
+  line: string;
+  submitted: number;
+  resolve: (r: ExecResult) => void;
+  reject: (e: Error) => void;
+}
+
+type SlotState = "starting" | "idle" | "busy" | "dead";
+
+interface Slot {
+  index: number;
+  state: SlotState;
+  conn: RunnerConnection | undefined;
+  failures: number;
+  restartTimer: NodeJS.Timeout | undefined;
+  /** Set when the pool itself kills the runner, so its exit is not counted as a crash. */
+  expectedExit: boolean;
+}
+
+const RESTART_BACKOFF_MS = [0, 250, 1000, 3000, 10_000];
+
+function failure(req: { id: string }, status: JobStatus, type: string, message: string, durationMs = 0): ExecResult {
+  return { id: req.id, status, error: { type, message }, calls: [], stdout: "", stderr: "", durationMs };
+}
+
+/**
+ * A pool of warm sandboxed runners. `run()` resolves with a typed result for every program,
+ * whatever the program does; it rejects only for caller errors (an invalid request, a full
+ * queue, a closed pool).
+ */
+export class ExecutorPool {
+  readonly size: number;
+  private readonly maxQueue: number;
+  private readonly graceMs: number;
+  private readonly startTimeoutMs: number;
+  private readonly onEvent: (e: PoolEvent) => void;
+  private readonly slots: Slot[] = [];
+  private readonly queue: Job[] = [];
+  private queueHead = 0;
+  private closing = false;
+  private closed = false;
+  private drainWaiters: (() => void)[] = [];
+  private lastStartError = "";
+  private greeting: RunnerGreeting | undefined;
+
+  private readonly latency = new LatencyWindow();
+  private readonly exec = new LatencyWindow();
+  private readonly rate = new RateWindow(10);
+  private readonly createdAt = Date.now();
+  private completed = 0;
+  private readonly statusCounts: Partial<Record<JobStatus, number>> = {};
+  private crashes = 0;
+  private hungKilled = 0;
+  private restarts = 0;
+  private startFailures = 0;
+
+  constructor(
+    readonly backend: SandboxBackend,
+    options: PoolOptions = {},
+  ) {
+    this.size = Math.max(1, options.runners ?? availableParallelism());
+    this.maxQueue = options.maxQueue ?? 100_000;
+    this.graceMs = options.graceMs ?? 2_000;
+    this.startTimeoutMs = options.startTimeoutMs ?? 60_000;
+    this.onEvent = options.onEvent ?? (() => undefined);
+  }
+
+  /** Prepares the backend and starts every runner. Refuses (throws) if no runner can start. */
+  async start(): Promise<this> {
+    await this.backend.prepare();
+    for (let i = 0; i < this.size; i++) {
+      this.slots.push({ index: i, state: "dead", conn: undefined, failures: 0, restartTimer: undefined, expectedExit: false });
+    }
+    await Promise.all(this.slots.map((s) => this.startSlot(s)));
+    if (!this.slots.some((s) => s.state === "idle")) {
+      await this.backend.close();
+      throw new Error(`no ${this.backend.name} runner could be started: ${this.lastStartError}`);
+    }
+    return this;
+  }
+
+  /** Interpreter version and hash seed reported by the runners. */
+  get runtime(): RunnerGreeting | undefined {
+    return this.greeting;
+  }
+
+  private async startSlot(slot: Slot): Promise<void> {
+    slot.state = "starting";
+    slot.expectedExit = false;
+    let conn: RunnerConnection | undefined;
+    try {
+      const channel = await withTimeout(this.backend.startRunner(slot.index), this.startTimeoutMs, "runner start");
+      conn = new RunnerConnection(channel);
+      const greeting = await withTimeout(conn.greeting, this.startTimeoutMs, "runner greeting");
+      this.greeting ??= greeting;
+      if (this.closing) {
+        slot.state = "dead";
+        await conn.kill();
+        return;
+      }
+      slot.conn = conn;
+      slot.failures = 0;
+      slot.state = "idle";
+      this.onEvent({ type: "runner-started", slot: slot.index, label: channel.label, python: greeting.python });
+      void channel.exited.then((how) => this.onRunnerExit(slot, conn!, how));
+      this.dispatch();
+    } catch (e) {
+      const msg = e instanceof Error ? e.message : String(e);
+      const detail = conn?.diagnostics ? `${msg} (${conn.diagnostics.slice(-300)})` : msg;
+      this.lastStartError = detail;
+      this.startFailures++;
+      slot.failures++;
+      slot.state = "dead";
+      if (conn) await conn.kill().catch(() => undefined);
+      this.onEvent({ type: "runner-start-failed", slot: slot.index, error: detail });
+      this.failQueuedIfNoRunner();
+      this.scheduleRestart(slot);
+    }
+  }
+
+  private scheduleRestart(slot: Slot): void {
+    if (this.closing || slot.restartTimer) return;
+    const delay = RESTART_BACKOFF_MS[Math.min(slot.failures, RESTART_BACKOFF_MS.length - 1)]!;
+    slot.restartTimer = setTimeout(() => {
+      slot.restartTimer = undefined;
+      if (this.closing) return;
+      this.restarts++;
+      void this.startSlot(slot);
+    }, delay);
+  }
+
+  private onRunnerExit(slot: Slot, conn: RunnerConnection, how: string): void {
+    if (slot.conn !== conn) return;
+    slot.conn = undefined;
+    const wasBusy = slot.state === "busy";
+    slot.state = "dead";
+    if (!slot.expectedExit && !this.closing) {
+      this.crashes++;
+      this.onEvent({ type: "runner-crashed", slot: slot.index, label: conn.channel.label, reason: how });
+    }
+    // A busy runner's job is failed by its own request promise; here the runner is replaced.
+    void wasBusy;
+    if (!this.closing) this.scheduleRestart(slot);
+  }
+
+  /** When every runner is down and the last start failed, queued jobs cannot run: fail them
+   * with a status rather than leaving them waiting forever. */
+  private failQueuedIfNoRunner(): void {
+    if (this.slots.some((s) => s.state === "idle" || s.state === "busy" || s.state === "starting")) return;
+    while (this.queueHead < this.queue.length) {
+      const job = this.queue[this.queueHead++]!;
+      this.finish(job, failure(job.req, "sandbox-failure", "SandboxUnavailable", `no runner could be started: ${this.lastStartError}`), 0);
+    }
+    this.compactQueue();
+  }
+
+  /** Runs one request. Resolves with the job's status for anything the program does. */
+  run(request: ExecRequest): Promise<ExecResult> {
+    if (this.closing) return Promise.reject(new ExecutorClosedError("the executor pool is closed"));
+    const parsed = execRequestSchema.safeParse(request);
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0];
+      const where = issue?.path.length ? issue.path.join(".") : "request";
+      return Promise.reject(new ExecutorRequestError(`invalid executor request: ${where}: ${issue?.message ?? "invalid"}`));
+    }
+    if (this.queue.length - this.queueHead >= this.maxQueue) {
+      return Promise.reject(new ExecutorQueueFullError(`executor queue is full (${this.maxQueue} jobs waiting)`));
+    }
+    return new Promise<ExecResult>((resolve, reject) => {
+      this.queue.push({ req: parsed.data, line: JSON.stringify(parsed.data), submitted: performance.now(), resolve, reject });
+      this.dispatch();
+      this.failQueuedIfNoRunner();
+    });
+  }
+
+  /** Runs many requests with at most `concurrency` outstanding, preserving order. */
+  async runAll(requests: Iterable<ExecRequest>, concurrency = this.size * 4): Promise<ExecResult[]> {
+    const list = [...requests];
+    const out = new Array<ExecResult>(list.length);
+    let next = 0;
+    const worker = async () => {
+      while (next < list.length) {
+        const i = next++;
+        out[i] = await this.run(list[i]!);
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(concurrency, list.length) }, worker));
+    return out;
+  }
+
+  private compactQueue(): void {
+    if (this.queueHead > 1024 && this.queueHead * 2 > this.queue.length) {
+      this.queue.splice(0, this.queueHead);
+      this.queueHead = 0;
+    }
+  }
+
+  private dispatch(): void {
+    while (this.queueHead < this.queue.length) {
+      const slot = this.slots.find((s) => s.state === "idle");
+      if (!slot) return;
+      const job = this.queue[this.queueHead++]!;
+      this.compactQueue();
+      this.execute(slot, job);
+    }
+  }
+
+  private execute(slot: Slot, job: Job): void {
+    const conn = slot.conn!;
+    slot.state = "busy";
+    const started = performance.now();
+    const limitMs = job.req.kind === "run" ? job.req.limits.timeoutMs : 10_000;
+    let settled = false;
+    const timer = setTimeout(() => {
+      if (settled) return;
+      settled = true;
+      // The runner did not answer within the job's limit plus grace: it is hung or wedged.
+      this.hungKilled++;
+      this.onEvent({ type: "runner-hung", slot: slot.index, label: conn.channel.label, jobId: job.req.id });
+      slot.expectedExit = true;
+      slot.state = "dead";
+      slot.conn = undefined;
+      void conn.kill().finally(() => {
+        if (!this.closing) this.scheduleRestart(slot);
+      });
+      this.finish(
+        job,
+        failure(job.req, "timeout", "Timeout", `no answer within ${limitMs + this.graceMs} ms; the runner was killed and replaced`, performance.now() - started),
+        performance.now() - started,
+      );
+      this.dispatch();
+    }, limitMs + this.graceMs);
+    conn.request(job.line).then(
+      (line) => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(timer);
+        const elapsed = performance.now() - started;
+        let result: ExecResult;
+        try {
+          const parsed = execResultSchema.safeParse(JSON.parse(line));
+          if (!parsed.success) throw new Error(parsed.error.issues[0]?.message ?? "invalid result");
+          result = parsed.data;
+          if (result.id !== job.req.id) throw new Error(`answer for job ${result.id} instead of ${job.req.id}`);
+        } catch (e) {
+          // The runner broke its protocol: do not trust it with another job.
+          result = failure(job.req, "sandbox-failure", "RunnerProtocol", (e as Error).message, elapsed);
+          slot.expectedExit = true;
+          slot.state = "dead";
+          slot.conn = undefined;
+          void conn.kill().finally(() => this.scheduleRestart(slot));
+          this.finish(job, result, elapsed);
+          this.dispatch();
+          return;
+        }
+        slot.state = slot.conn === conn ? "idle" : slot.state;
+        this.finish(job, result, elapsed);
+        this.dispatch();
+      },
+      (err: Error) => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(timer);
+        const elapsed = performance.now() - started;
+        this.finish(job, failure(job.req, "sandbox-failure", "RunnerDied", err.message, elapsed), elapsed);
+        // onRunnerExit schedules the replacement.
+        this.dispatch();
+      },
+    );
+  }
+
+  private finish(job: Job, result: ExecResult, execMs: number): void {
+    const now = performance.now();
+    this.completed++;
+    this.statusCounts[result.status] = (this.statusCounts[result.status] ?? 0) + 1;
+    this.latency.add(now - job.submitted);
+    this.exec.add(execMs);
+    this.rate.add(Date.now());
+    job.resolve(result);
+    if (this.queueHead >= this.queue.length && !this.slots.some((s) => s.state === "busy")) {
+      const waiters = this.drainWaiters;
+      this.drainWaiters = [];
+      for (const w of waiters) w();
+    }
+  }
+
+  /** Resolves when no job is queued or running. */
+  idle(): Promise<void> {
+    if (this.queueHead >= this.queue.length && !this.slots.some((s) => s.state === "busy")) return Promise.resolve();
+    return new Promise((resolve) => this.drainWaiters.push(resolve));
+  }
+
+  metrics(): ExecutorMetrics {
+    const now = Date.now();
+    return {
+      backend: this.backend.name,
+      runners: {
+        configured: this.size,
+        alive: this.slots.filter((s) => s.state === "idle" || s.state === "busy").length,
+        busy: this.slots.filter((s) => s.state === "busy").length,
+      },
+      queued: this.queue.length - this.queueHead,
+      completed: this.completed,
+      jobsPerSecond: this.rate.rate(now, this.createdAt),
+      windowSeconds: this.rate.seconds,
+      statuses: { ...this.statusCounts },
+      timeouts: this.statusCounts.timeout ?? 0,
+      crashes: this.crashes,
+      hungKilled: this.hungKilled,
+      restarts: this.restarts,
+      startFailures: this.startFailures,
+      latencyMs: this.latency.percentiles(),
+      execMs: this.exec.percentiles(),
+    };
+  }
+
+  /** Labels of the live runners (one per slot), e.g. for tests that must reach every runner. */
+  runnerLabels(): string[] {
+    return this.slots.filter((s) => s.conn).map((s) => s.conn!.channel.label);
+  }
+
+  /**
+   * Stops the pool. With `drain` (the default) queued and running jobs finish first; without it
+   * queued jobs are rejected with ExecutorClosedError and running ones end as sandbox-failure.
+   */
+  async close(options: { drain?: boolean; timeoutMs?: number } = {}): Promise<void> {
+    if (this.closed) return;
+    const drain = options.drain ?? true;
+    if (drain) {
+      this.closing = true;
+      const idle = this.idle();
+      await (options.timeoutMs ? Promise.race([idle, sleep(options.timeoutMs)]) : idle);
+    }
+    this.closing = true;
+    while (this.queueHead < this.queue.length) {
+      this.queue[this.queueHead++]!.reject(new ExecutorClosedError("the executor pool was closed before this job ran"));
+    }
+    this.queue.length = 0;
+    this.queueHead = 0;
+    for (const s of this.slots) {
+      if (s.restartTimer) clearTimeout(s.restartTimer);
+      s.restartTimer = undefined;
+    }
+    await Promise.all(
+      this.slots.map(async (s) => {
+        s.expectedExit = true;
+        const conn = s.conn;
+        s.state = "dead";
+        if (conn) await conn.kill().catch(() => undefined);
+      }),
+    );
+    this.closed = true;
+    await this.backend.close();
+  }
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
+}
+
+function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const t = setTimeout(() => reject(new Error(`${what} took longer than ${ms} ms`)), ms);
+    p.then(
+      (v) => {
+        clearTimeout(t);
+        resolve(v);
+      },
+      (e: unknown) => {
+        clearTimeout(t);
+        reject(e instanceof Error ? e : new Error(String(e)));
+      },
+    );
+  });
+}
