@@ -1,0 +1,66 @@
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { parseRunConfig } from "@azr/azr";
+import { afterAll, describe, expect, it } from "vitest";
+import { AdminConfigError, defaultAdminConfig, loadAdminConfig } from "./admin-config.ts";
+
+const dir = mkdtempSync(path.join(tmpdir(), "azr-admin-"));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+const write = (name: string, text: string) => {
+  const file = path.join(dir, name);
+  writeFileSync(file, text);
+  return file;
+};
+const digest = "a".repeat(64);
+
+describe("admin configuration", () => {
+  it("falls back to one local pool and the tiny model when no file is given", () => {
+    expect(loadAdminConfig(undefined)).toEqual({ config: defaultAdminConfig, source: "built-in defaults" });
+    expect(defaultAdminConfig.pools).toEqual([{ name: "local", launcher: "local", concurrency: 1, gpusPerWorker: 0, resources: {} }]);
+  });
+
+  it("loads pools, models and checkpoint settings from YAML", () => {
+    const file = write(
+      "ok.yaml",
+      `pools:
+  - name: h100
+    launcher: docker
+    gpusPerWorker: 4
+    concurrency: 2
+    images: ["registry.local/azr-worker@sha256:${digest}"]
+models:
+  qwen2.5-7b-coder:
+    backend: vllm
+    source: { kind: directory, path: models/qwen2.5-coder-7b }
+checkpoints: { root: /data/ckpt, keepLast: 5, keepBestBy: reward/solve/mean }
+`,
+    );
+    const { config } = loadAdminConfig(file);
+    expect(config.pools[0]).toMatchObject({ name: "h100", launcher: "docker", gpusPerWorker: 4, socketPath: "/var/run/docker.sock" });
+    expect(config.models["qwen2.5-7b-coder"]).toMatchObject({ backend: "vllm", trustRemoteCode: false });
+    expect(config.checkpoints).toEqual({ root: "/data/ckpt", keepLast: 5, keepBestBy: "reward/solve/mean" });
+  });
+
+  it.each([
+    ["an image pinned by tag", `pools: [{ name: d, launcher: docker, images: ["azr-worker:latest"] }]\nmodels: { tiny: { backend: tiny, source: { kind: random-init } } }`, "pools.0.images.0: must be pinned by digest"],
+    ["a docker pool without images", `pools: [{ name: d, launcher: docker, images: [] }]\nmodels: { tiny: { backend: tiny, source: { kind: random-init } } }`, "pools.0.images: a docker pool needs at least one allowed image"],
+    ["duplicate pool names", `pools: [{ name: a, launcher: local }, { name: a, launcher: local }]\nmodels: { tiny: { backend: tiny, source: { kind: random-init } } }`, "pools: pool names must be unique"],
+    ["an unknown key", `pools: [{ name: a, launcher: local, privileged: true }]\nmodels: { tiny: { backend: tiny, source: { kind: random-init } } }`, 'pools.0: Unrecognized key: "privileged"'],
+    ["broken YAML", "pools: [", "is not valid YAML"],
+  ])("rejects %s with the field named", (_, text, message) => {
+    const file = write("bad.yaml", text);
+    expect(() => loadAdminConfig(file)).toThrow(AdminConfigError);
+    expect(() => loadAdminConfig(file)).toThrow(message);
+  });
+
+  it.each([["image"], ["mounts"], ["privileged"], ["capabilities"], ["devices"], ["network"]])(
+    "a run config cannot set %s (only pool and model names reach the launcher)",
+    (key) => {
+      const r = parseRunConfig({ [key]: "anything" }, "tiny-cpu");
+      expect(r.ok).toBe(false);
+      const nested = parseRunConfig({ model: { [key]: "x" } }, "tiny-cpu");
+      expect(nested.ok).toBe(false);
+    },
+  );
+});

@@ -1,0 +1,3 @@
+export * from "./statuses.ts";
+export * from "./run-lifecycle.ts";
+export * from "./admin-config.ts";
