@@ -446,10 +446,11 @@ export type ErrorMessage = z.infer<typeof errorMessageSchema>;
 // ---------------------------------------------------------------- chunking
 
 /** Serialises a message, cutting it into chunk frames when its JSON text exceeds `chunkChars`. */
-export function encodeFrames(message: { id?: string | null } & object, chunkChars: number = WORKER_LIMITS.chunkChars): string[] {
+export function encodeFrames(message: object, chunkChars: number = WORKER_LIMITS.chunkChars): string[] {
   const json = JSON.stringify(message);
   if (json.length <= chunkChars) return [json];
-  const id = typeof message.id === "string" && message.id ? message.id : "stream";
+  const given = (message as { id?: unknown }).id;
+  const id = typeof given === "string" && given ? given : "stream";
   const frames: string[] = [];
   for (let seq = 0, at = 0; at < json.length; seq++, at += chunkChars) {
     const data = json.slice(at, at + chunkChars);

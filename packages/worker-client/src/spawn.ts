@@ -65,7 +65,7 @@ export function spawnLocalWorker(opts: SpawnWorkerOptions): LocalWorker {
     ...(opts.extraArgs ?? []),
   ];
   const argv = opts.nproc && opts.nproc > 1
-    ? ["-m", "torch.distributed.run", "--standalone", `--nproc_per_node=${opts.nproc}`, "-m", "azr_worker", ...args]
+    ? ["-m", "azr_worker.launch", "--standalone", `--nproc_per_node=${opts.nproc}`, "-m", "azr_worker", ...args]
     : ["-m", "azr_worker", ...args];
   const env: Record<string, string> = {
     PATH: "/usr/local/bin:/usr/bin:/bin",
