@@ -10,6 +10,7 @@ Stdlib only. The zygote keeps its heap small and frozen (gc.freeze) so that fork
 it imports everything a child needs before the first fork.
 """
 
+import _json
 import ast
 import binascii
 import builtins
@@ -31,6 +32,7 @@ MIB = 1024 * 1024
 # writes can reach a later one. Overridable for the runner's own unit tests.
 WRITABLE_ROOTS = tuple(p for p in os.environ.get("AZR_RUNNER_WRITABLE", "/tmp").split(":") if p)
 JOB_DIR_NAME = "job"
+HASH_SEED = os.environ.get("PYTHONHASHSEED", "random")
 MAX_STD_CAPTURE_HARD = 16 * MIB
 MAX_CONTAINER_DEPTH = 200
 MAX_MESSAGE_CHARS = 2000
@@ -57,9 +59,29 @@ class CheckFailure(Exception):
         self.message = message
 
 
-def _short(text, limit=MAX_MESSAGE_CHARS):
-    text = str(text)
-    return text if len(text) <= limit else text[: limit // 2] + "..." + text[-limit // 2 :]
+def _short(text, limit=MAX_MESSAGE_CHARS, _str=str, _len=len):
+    text = _str(text)
+    return text if _len(text) <= limit else text[: limit // 2] + "..." + text[-limit // 2 :]
+
+
+def _raise_unencodable(obj):
+    raise TypeError("not JSON data")
+
+
+def _make_json_dumps():
+    """A JSON encoder built straight from the C accelerator. json.dumps and JSONEncoder.encode
+    run Python code that looks up `isinstance` and friends in builtins at call time, so a
+    program that rebinds them would break (or steer) the encoding of its own results."""
+    encode = _json.make_encoder(None, _raise_unencodable, _json.encode_basestring_ascii, None, ":", ",", False, False, False)
+    join = "".join
+
+    def dumps(obj):
+        return join(encode(obj, 0))
+
+    return dumps
+
+
+_json_dumps = _make_json_dumps()
 
 
 def _rename_to_f(program, name):
@@ -223,7 +245,7 @@ def _make_encoder():
     _float_repr_ok = math.isfinite
     _isnan = math.isnan
     _b64 = binascii.b2a_base64
-    _dumps = json.JSONEncoder(ensure_ascii=True, allow_nan=False, separators=(",", ":")).encode
+    _dumps = _json_dumps
     _id = id
     _sorted = sorted
     _NoneType = type(None)
@@ -327,9 +349,9 @@ def outcome_for_value(value, max_bytes):
         return {"status": "unserialisable", "typeName": "nesting too deep"}
 
 
-def _exception_outcome(exc):
+def _exception_outcome(exc, _type=type):
     try:
-        etype = type(exc).__name__
+        etype = _type(exc).__name__
     except Exception:
         etype = "BaseException"
     try:
@@ -380,11 +402,12 @@ def _child_setup(out_w, err_w, res_w, job_dir, limits):
 
 def _make_emitter():
     _write = os.write
-    _dumps = json.JSONEncoder(ensure_ascii=True, allow_nan=False, separators=(",", ":")).encode
+    _dumps = _json_dumps
+    _memoryview = memoryview
 
     def emit(msg):
         data = (_dumps(msg) + "\n").encode("ascii")
-        view = memoryview(data)
+        view = _memoryview(data)
         while view:
             n = _write(RESULT_FD, view)
             view = view[n:]
@@ -878,7 +901,7 @@ def main():
     gc.freeze()
     gc.disable()
     _write_line(1, {"ready": True, "protocol": PROTOCOL_VERSION, "python": sys.version.split()[0],
-                    "pid": os.getpid(), "uid": os.getuid(), "hashSeed": os.environ.get("PYTHONHASHSEED", "random")})
+                    "pid": os.getpid(), "uid": os.getuid(), "hashSeed": HASH_SEED})
     for line in _read_lines(0):
         try:
             req = json.loads(line)

@@ -27,6 +27,9 @@ export type PoolEvent =
   | { type: "runner-crashed"; slot: number; label: string; reason: string }
   | { type: "runner-hung"; slot: number; label: string; jobId: string };
 
+/** An ExecRequest without its id (one is assigned per runner). */
+export type RequestWithoutId = ExecRequest extends infer T ? (T extends unknown ? Omit<T, "id"> : never) : never;
+
 export class ExecutorQueueFullError extends Error {
   override name = "ExecutorQueueFullError";
 }
@@ -38,6 +41,8 @@ export class ExecutorRequestError extends Error {
 }
 
 interface Job {
+  /** Set for jobs that must run on one particular runner (health checks). */
+  slot?: number;
   req: ParsedExecRequest;
   line: string;
   submitted: number;
@@ -53,6 +58,7 @@ interface Slot {
   conn: RunnerConnection | undefined;
   failures: number;
   restartTimer: NodeJS.Timeout | undefined;
+  pinned: Job[];
   /** Set when the pool itself kills the runner, so its exit is not counted as a crash. */
   expectedExit: boolean;
 }
@@ -109,7 +115,7 @@ export class ExecutorPool {
   async start(): Promise<this> {
     await this.backend.prepare();
     for (let i = 0; i < this.size; i++) {
-      this.slots.push({ index: i, state: "dead", conn: undefined, failures: 0, restartTimer: undefined, expectedExit: false });
+      this.slots.push({ index: i, state: "dead", conn: undefined, failures: 0, restartTimer: undefined, expectedExit: false, pinned: [] });
     }
     await Promise.all(this.slots.map((s) => this.startSlot(s)));
     if (!this.slots.some((s) => s.state === "idle")) {
@@ -186,7 +192,8 @@ export class ExecutorPool {
   /** When every runner is down and the last start failed, queued jobs cannot run: fail them
    * with a status rather than leaving them waiting forever. */
   private failQueuedIfNoRunner(): void {
-    if (this.slots.some((s) => s.state === "idle" || s.state === "busy" || s.state === "starting")) return;
+    // A dead slot whose last start succeeded (a crash, a hung runner) is being replaced: wait.
+    if (this.slots.some((s) => s.state !== "dead" || s.failures === 0)) return;
     while (this.queueHead < this.queue.length) {
       const job = this.queue[this.queueHead++]!;
       this.finish(job, failure(job.req, "sandbox-failure", "SandboxUnavailable", `no runner could be started: ${this.lastStartError}`), 0);
@@ -228,6 +235,23 @@ export class ExecutorPool {
     return out;
   }
 
+  /**
+   * Runs `request` once on every runner slot (waiting for busy or restarting ones), e.g. to
+   * prove after a batch of hostile jobs that every sandbox still works.
+   */
+  async runOnEveryRunner(request: RequestWithoutId): Promise<ExecResult[]> {
+    if (this.closing) throw new ExecutorClosedError("the executor pool is closed");
+    return Promise.all(
+      this.slots.map((slot) => {
+        const parsed = execRequestSchema.parse({ ...request, id: `runner-${slot.index}` } as ExecRequest);
+        return new Promise<ExecResult>((resolve, reject) => {
+          slot.pinned.push({ slot: slot.index, req: parsed, line: JSON.stringify(parsed), submitted: performance.now(), resolve, reject });
+          this.dispatch();
+        });
+      }),
+    );
+  }
+
   private compactQueue(): void {
     if (this.queueHead > 1024 && this.queueHead * 2 > this.queue.length) {
       this.queue.splice(0, this.queueHead);
@@ -236,6 +260,9 @@ export class ExecutorPool {
   }
 
   private dispatch(): void {
+    for (const slot of this.slots) {
+      if (slot.state === "idle" && slot.pinned.length) this.execute(slot, slot.pinned.shift()!);
+    }
     while (this.queueHead < this.queue.length) {
       const slot = this.slots.find((s) => s.state === "idle");
       if (!slot) return;
@@ -317,7 +344,7 @@ export class ExecutorPool {
     this.exec.add(execMs);
     this.rate.add(Date.now());
     job.resolve(result);
-    if (this.queueHead >= this.queue.length && !this.slots.some((s) => s.state === "busy")) {
+    if (this.queueHead >= this.queue.length && !this.slots.some((s) => s.state === "busy" || s.pinned.length)) {
       const waiters = this.drainWaiters;
       this.drainWaiters = [];
       for (const w of waiters) w();
@@ -326,7 +353,7 @@ export class ExecutorPool {
 
   /** Resolves when no job is queued or running. */
   idle(): Promise<void> {
-    if (this.queueHead >= this.queue.length && !this.slots.some((s) => s.state === "busy")) return Promise.resolve();
+    if (this.queueHead >= this.queue.length && !this.slots.some((s) => s.state === "busy" || s.pinned.length)) return Promise.resolve();
     return new Promise((resolve) => this.drainWaiters.push(resolve));
   }
 
@@ -374,6 +401,9 @@ export class ExecutorPool {
     this.closing = true;
     while (this.queueHead < this.queue.length) {
       this.queue[this.queueHead++]!.reject(new ExecutorClosedError("the executor pool was closed before this job ran"));
+    }
+    for (const s of this.slots) {
+      for (const job of s.pinned.splice(0)) job.reject(new ExecutorClosedError("the executor pool was closed before this job ran"));
     }
     this.queue.length = 0;
     this.queueHead = 0;

@@ -1,0 +1,159 @@
+"""Unit tests of the executor runner's pure parts (static checks, value encoding) and of its
+zygote protocol, run as a subprocess with an unprivileged uid (no sandbox: the sandboxes are
+tested from TypeScript)."""
+
+import json
+import math
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import unittest
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+RUNNER = os.path.join(os.path.dirname(HERE), "azr_runner.py")
+sys.path.insert(0, os.path.dirname(HERE))
+
+import azr_runner as R  # noqa: E402
+
+STRICT = {"bannedModules": ["random", "os.path", "sys.exit"], "bannedCheck": "strict", "rejectInputCall": True}
+
+
+class StaticCheckTests(unittest.TestCase):
+    def status(self, program, checks, imports=()):
+        try:
+            R.static_check(program, checks, imports)
+            return "ok"
+        except R.CheckFailure as exc:
+            return exc.status
+
+    def test_single_def_counts_nested_defs_and_methods(self):
+        rule = {"defRule": "single-def"}
+        self.assertEqual(self.status("def f(x):\n    return x", rule), "ok")
+        self.assertEqual(self.status("def f(x):\n    def g():\n        pass\n    return x", rule), "def-rule")
+        self.assertEqual(self.status("x = 1", rule), "def-rule")
+
+    def test_rename_rewrites_definition_and_recursive_calls(self):
+        out = R.static_check("def fact(n):\n    return 1 if n < 2 else n * fact(n - 1)", {"defRule": "single-def", "renameToF": True})
+        self.assertEqual(out, "def f(n):\n    return 1 if n < 2 else n * f(n - 1)")
+
+    def test_top_level_rule_prefers_f_and_renames_the_first_otherwise(self):
+        out = R.static_check("def helper():\n    return 1\ndef main():\n    return helper()", {"defRule": "top-level-f", "renameToF": True})
+        self.assertIn("def f():", out)
+        self.assertEqual(self.status("class A:\n    def f(self):\n        pass", {"defRule": "top-level-f"}), "def-rule")
+
+    def test_strict_banned_imports(self):
+        for program in ("import random", "import random.x", "from random import choice", "from os import path",
+                        "import os.path", "__import__('json')", "import importlib", "from importlib import import_module",
+                        "from sys import exit"):
+            self.assertEqual(self.status(program + "\ndef f():\n    return 1", STRICT), "banned-import", program)
+        for program in ("import os", "from os import getcwd", "import randomness", "import sys"):
+            self.assertEqual(self.status(program + "\ndef f():\n    return 1", STRICT), "ok", program)
+
+    def test_reference_banned_imports_match_components_only(self):
+        ref = dict(STRICT, bannedCheck="reference")
+        self.assertEqual(self.status("import random\ndef f():\n    return 1", ref), "banned-import")
+        self.assertEqual(self.status("from os import path\ndef f():\n    return 1", ref), "ok")
+        self.assertEqual(self.status("__import__('random')\ndef f():\n    return 1", ref), "ok")
+        self.assertEqual(self.status("def f(:\n    random", ref), "banned-import")
+
+    def test_imports_are_checked_with_the_program(self):
+        self.assertEqual(self.status("def f():\n    return 1", STRICT, imports=["import random"]), "banned-import")
+
+    def test_syntax_and_input(self):
+        self.assertEqual(self.status("def f(:", STRICT), "syntax")
+        self.assertEqual(self.status("def f():\n    return input()", STRICT), "input-call")
+        self.assertEqual(self.status("def f():\n    return my_input()", STRICT), "ok")
+        self.assertEqual(self.status("def f():\n    return input()", dict(STRICT, rejectInputCall=False)), "ok")
+
+
+class EncodeTests(unittest.TestCase):
+    def enc(self, value, limit=1 << 20):
+        return R.outcome_for_value(value, limit)
+
+    def test_plain_values(self):
+        self.assertEqual(self.enc(None)["value"], {"t": "none"})
+        self.assertEqual(self.enc(True)["value"], {"t": "bool", "v": True})
+        self.assertEqual(self.enc(-(10 ** 30))["value"], {"t": "int", "v": "-" + "1" + "0" * 30})
+        self.assertEqual(self.enc(math.nan)["value"], {"t": "float", "v": "nan"})
+        self.assertEqual(self.enc(b"\x00")["value"], {"t": "bytes", "v": "AA=="})
+        self.assertEqual(self.enc({"b", "a"})["value"], {"t": "set", "v": [{"t": "str", "v": "a"}, {"t": "str", "v": "b"}]})
+        self.assertEqual(self.enc({(1,): [2]})["value"]["v"][0][0], {"t": "tuple", "v": [{"t": "int", "v": "1"}]})
+
+    def test_sets_serialise_independently_of_insertion_order(self):
+        a = self.enc({"x", "yy", "zzz", 1, 2.5, (1, 2)})
+        b = self.enc({(1, 2), 2.5, 1, "zzz", "yy", "x"})
+        self.assertEqual(a, b)
+
+    def test_not_plain_data(self):
+        class Liar(str):
+            def __eq__(self, other):
+                return True
+        self.assertEqual(self.enc(Liar("a"))["status"], "unserialisable")
+        self.assertEqual(self.enc(object())["typeName"], "object")
+        self.assertEqual(self.enc([1, {1j}])["status"], "unserialisable")
+        loop = []
+        loop.append(loop)
+        self.assertEqual(self.enc(loop)["status"], "unserialisable")
+        deep = []
+        for _ in range(1000):
+            deep = [deep]
+        self.assertEqual(self.enc(deep)["status"], "unserialisable")
+
+    def test_size_limit_without_building_huge_strings(self):
+        self.assertEqual(self.enc("x" * 2000, limit=1000)["status"], "value-too-large")
+        self.assertEqual(self.enc(2 ** (10 ** 7))["status"], "value-too-large")
+        self.assertEqual(self.enc(10 ** 5000)["value"]["v"], "1" + "0" * 5000)  # beyond int_max_str_digits
+
+
+class ZygoteProtocolTests(unittest.TestCase):
+    """Drives the real zygote over its JSON-lines channel (forks included)."""
+
+    def setUp(self):
+        self.dir = tempfile.mkdtemp(prefix="azr-runner-test-")
+        os.chmod(self.dir, 0o777)
+
+    def tearDown(self):
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+    def drive(self, requests):
+        cmd = [sys.executable, "-s", "-S", "-P", RUNNER]
+        if os.getuid() == 0:
+            cmd = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", "--"] + cmd
+        env = {"AZR_RUNNER_WRITABLE": self.dir, "PYTHONHASHSEED": "0"}
+        data = "".join(json.dumps(r) + "\n" for r in requests)
+        out = subprocess.run(cmd, input=data, capture_output=True, text=True, env=env, timeout=60)
+        lines = [json.loads(x) for x in out.stdout.splitlines()]
+        self.assertTrue(lines and lines[0].get("ready"), out.stderr)
+        return lines[1:]
+
+    def test_refuses_root(self):
+        if os.getuid() != 0:
+            self.skipTest("needs root to show the refusal")
+        out = subprocess.run([sys.executable, "-s", "-S", "-P", RUNNER], input="", capture_output=True, text=True, timeout=30)
+        self.assertEqual(out.returncode, 2)
+        self.assertIn("refusing to run as root", out.stderr)
+
+    def test_jobs_statuses_and_cleanup(self):
+        limits = {"timeoutMs": 800, "memoryMb": 256, "maxOutputBytes": 1000, "maxValueBytes": 10000}
+        res = self.drive([
+            {"id": "a", "kind": "run", "program": "def f(x):\n    open('t', 'w').write('1')\n    return x + 1", "calls": ["1", "'s'"], "repeat": 2, "limits": limits},
+            {"id": "b", "kind": "run", "program": "def f():\n    while True: pass", "calls": [""], "limits": limits},
+            {"id": "c", "kind": "run", "program": "def f():\n    print('x' * 5000)", "calls": [""], "limits": limits},
+            {"id": "d", "kind": "check", "program": "import random\ndef f():\n    pass", "checks": STRICT},
+            {"id": "e", "kind": "run", "program": "import os\ndef f():\n    return sorted(os.listdir('/'.join([os.environ['TMPDIR'], '..'])))", "calls": [""], "limits": limits},
+            {"id": "f", "kind": "frobnicate"},
+        ])
+        self.assertEqual([r["status"] for r in res], ["ok", "timeout", "output-limit", "banned-import", "ok", "sandbox-failure"])
+        self.assertEqual(res[0]["calls"][0][0], {"status": "ok", "value": {"t": "int", "v": "2"}})
+        self.assertEqual(res[0]["calls"][1][1]["errorType"], "TypeError")
+        self.assertLess(res[1]["durationMs"], 1200)
+        self.assertEqual(len(res[2]["stdout"]), 1000)
+        # The earlier job's file is gone: only the fresh job directory exists.
+        self.assertEqual(res[4]["calls"][0][0]["value"], {"t": "list", "v": [{"t": "str", "v": "job"}]})
+        self.assertEqual(os.listdir(self.dir), [])
+
+
+if __name__ == "__main__":
+    unittest.main()
