@@ -118,7 +118,8 @@ export const HOSTILE_CASES: HostileCase[] = [
   { name: "memory bomb (bytearray)", request: run("def f():\n    return bytearray(2 ** 34)"), check: status("memory") },
   {
     name: "memory growth while loading",
-    request: run("chunks = []\nwhile True:\n    chunks.append(' ' * 10 ** 7)\ndef f():\n    return 1"),
+    // calloc'd chunks: the address-space limit stops it without touching (and paying for) pages
+    request: run("chunks = []\nwhile True:\n    chunks.append(bytearray(32 << 20))\ndef f():\n    return 1"),
     check: all(status("memory"), callStatus("not-run")),
   },
   // ---- output ----
