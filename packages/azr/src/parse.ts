@@ -137,7 +137,7 @@ export function extractSolverField(answer: string, field: "input" | "output"): {
   if (call !== undefined) return { text: call.trim(), source: "call" };
   const tagged = between(answer, `<${field}>`, `</${field}>`);
   if (tagged !== undefined && tagged.trim() !== "") return { text: tagged.trim(), source: "tag" };
-  const phrase = new RegExp(`the ${field} is[:\\s]+(.+)`, "i").exec(answer);
+  const phrase = cached(PHRASES, field, () => new RegExp(`the ${field} is[:\\s]+(.+)`, "i")).exec(answer);
   if (phrase) return { text: phrase[1]!.trim().replace(/\.$/, "").trim(), source: "phrase" };
   return { text: answer.trim(), source: "whole-answer" };
 }
@@ -149,8 +149,19 @@ export function extractSolverCode(answer: string): string | undefined {
   return last && last.body.trim() !== "" ? last.body : undefined;
 }
 
+const HASH_LINES = new Map<string, RegExp>();
+const PHRASES = new Map<string, RegExp>();
+const CALLS = new Map<string, RegExp>();
+
+function cached(cache: Map<string, RegExp>, key: string, build: () => RegExp): RegExp {
+  let re = cache.get(key);
+  if (!re) cache.set(key, (re = build()));
+  re.lastIndex = 0;
+  return re;
+}
+
 function hashLine(text: string, label: string): string | undefined {
-  const m = new RegExp(`^[ \\t]*#[ \\t]*${label}[ \\t]*:[ \\t]*(.*)$`, "im").exec(text);
+  const m = cached(HASH_LINES, label, () => new RegExp(`^[ \\t]*#[ \\t]*${label}[ \\t]*:[ \\t]*(.*)$`, "im")).exec(text);
   return m ? m[1]!.trim() : undefined;
 }
 
@@ -163,7 +174,8 @@ function between(text: string, open: string, close: string): string | undefined 
 
 /** Arguments of the last `name(...)` call with balanced parentheses (strings ignored). */
 function lastCallArgs(text: string, name: string): string | undefined {
-  const re = new RegExp(`(?<![\\w.])${name}\\(`, "g");
+  if (!text.includes(`${name}(`)) return undefined;
+  const re = cached(CALLS, name, () => new RegExp(`(?<![\\w.])${name}\\(`, "g"));
   let last = -1;
   for (let m = re.exec(text); m; m = re.exec(text)) last = m.index + m[0].length;
   if (last < 0) return undefined;

@@ -12,13 +12,13 @@ export type ArgsResult = { ok: true; args: PyValue[] } | { ok: false; error: str
 
 const MAX_DEPTH = 200; // CPython's parser refuses deeper nesting too
 
-class LiteralError extends Error {
+// Not an Error subclass: parse failures are routine (every wrong answer is one), and capturing a
+// stack trace for each would dominate the parse time.
+class LiteralError {
   constructor(
-    message: string,
+    readonly message: string,
     readonly at: number,
-  ) {
-    super(message);
-  }
+  ) {}
 }
 
 type Node = { value: PyValue; signable: boolean };
