@@ -243,7 +243,7 @@ class Engine:
             torch.save(tensors, os.path.join(tmp, "trainer.pt"))
             with open(os.path.join(tmp, "meta.json"), "w") as f:
                 json.dump({"backend": self.backend, "model": self.policy.name, "step": self.step, "format": 1,
-                           "next_rollout": self.next_rollout, "tiny": getattr(self.policy.model, "config", None),
+                           "next_rollout": self.next_rollout, "tiny": self.policy.model.config if self.backend == "tiny" else None,
                            "state": plain}, f)
             shutil.rmtree(final, ignore_errors=True)
             os.replace(tmp, final)

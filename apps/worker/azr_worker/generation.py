@@ -84,13 +84,14 @@ def _generate_batch(policy, seqs, max_tokens, temperature, top_k, top_p, stop, w
         nxt = sample_next(step_logits, temperature, top_k, top_p, generator)
         lp = F.log_softmax(step_logits, dim=-1).gather(-1, nxt[:, None]).squeeze(-1)
         keep = []
+        toks, lps = nxt.tolist(), lp.tolist()
         for row, si in enumerate(active):
             s = seqs[si]
             if s.finish is not None:
                 continue
-            tok = int(nxt[row])
+            tok = toks[row]
             s.tokens.append(tok)
-            s.logprobs.append(float(lp[row]))
+            s.logprobs.append(lps[row])
             if tok == policy.eos_id:
                 s.finish = "stop"
             elif stop and (hit := _stop_hit(policy, s, stop, window)) is not None:

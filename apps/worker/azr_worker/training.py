@@ -148,7 +148,7 @@ def train_ppo(policy, optimizer, items, advantages, old_logprobs, cfg, dist=None
                 (loss * dist.world).backward()
             if weight:
                 n_tok = float(resp.sum())
-                mb_loss += float(loss)
+                mb_loss += float(loss.detach())
                 mb_pg += float(agg(pg_tok.detach()))
                 mb_kl += float(agg(kl_tok.detach()))
                 sums["clipped"] += float((clipped.float() * resp).sum())
@@ -222,7 +222,7 @@ def train_sft(policy, optimizer, token_lists, cfg, dist=None, progress=None):
                 logp, _ = token_logprobs(policy, module, ids, mask)
                 loss = -(logp * target).sum() / max(n_tok, 1) * weight
                 (loss * dist.world).backward()
-            step_loss += float(loss)
+            step_loss += float(loss.detach())
             total_tokens += int(target.sum()) if weight else 0
         torch.nn.utils.clip_grad_norm_(policy.model.parameters(), cfg["gradClip"])
         optimizer.step()

@@ -38,8 +38,10 @@ class HFPolicy(Policy):
         p.dtype = DTYPES[spec["dtype"]]
         torch.manual_seed(spec["seed"])
         p.tokenizer = tf.AutoTokenizer.from_pretrained(path, local_files_only=True, trust_remote_code=remote)
+        major, minor = (int(x) for x in tf.__version__.split(".")[:2])
+        dtype_arg = "dtype" if (major, minor) >= (4, 56) else "torch_dtype"  # renamed in transformers 4.56
         p.model = tf.AutoModelForCausalLM.from_pretrained(path, local_files_only=True, trust_remote_code=remote,
-                                                          torch_dtype=p.dtype).to(p.device)
+                                                          **{dtype_arg: p.dtype}).to(p.device)
         if spec.get("gradientCheckpointing"):
             p.model.gradient_checkpointing_enable()
         cfg = p.model.config
