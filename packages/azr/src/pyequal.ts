@@ -51,22 +51,26 @@ export function pyEqual(a: PyValue, b: PyValue): boolean {
       return b.t === a.t && a.v.length === b.v.length && a.v.every((x, i) => pyEqual(x, b.v[i]!));
     case "set":
     case "frozenset":
-      return isSetLike(b) && a.v.length === b.v.length && a.v.every((x) => containsEqual(b.v, x));
+      // Checked both ways so the answer stays symmetric even for malformed input with repeats.
+      return isSetLike(b) && a.v.length === b.v.length && a.v.every((x) => containsEqual(b.v, x)) && b.v.every((x) => containsEqual(a.v, x));
     case "dict":
       return (
         b.t === "dict" &&
         a.v.length === b.v.length &&
-        a.v.every(([k, v]) => {
-          const match = findEqual(
-            b.v.map((e) => e[0]),
-            k,
-          );
-          return match >= 0 && pyEqual(v, b.v[match]![1]);
-        })
+        dictWithin(a.v, b.v) &&
+        dictWithin(b.v, a.v)
       );
     default:
       return false;
   }
+}
+
+function dictWithin(a: readonly [PyValue, PyValue][], b: readonly [PyValue, PyValue][]): boolean {
+  const keys = b.map((e) => e[0]);
+  return a.every(([k, v]) => {
+    const match = findEqual(keys, k);
+    return match >= 0 && pyEqual(v, b[match]![1]);
+  });
 }
 
 // Linear search is fine for small containers; larger ones go through the hash buckets.

@@ -26,12 +26,15 @@ type Node = { value: PyValue; signable: boolean };
 class Parser {
   private pos = 0;
   private depth = 0;
+  /** In a whole expression, as in `eval`, a newline outside brackets ends the line. */
+  private lineMode = false;
 
   constructor(private readonly src: string) {}
 
   /** A whole expression: `1, 2` is a tuple, as in `ast.literal_eval("1, 2")`. */
   parseExpression(): PyValue {
     this.skipSpace();
+    this.lineMode = true;
     const items: PyValue[] = [];
     let sawComma = false;
     items.push(this.parseValue().value);
@@ -40,7 +43,7 @@ class Parser {
       this.pos++;
       sawComma = true;
       this.skipSpace();
-      if (this.atEnd()) break;
+      if (this.restIsBlank()) break;
       items.push(this.parseValue().value);
       this.skipSpace();
     }
@@ -66,7 +69,19 @@ class Parser {
     return args;
   }
 
+  private restIsBlank(): boolean {
+    const save = this.pos;
+    const mode = this.lineMode;
+    this.lineMode = false;
+    this.skipSpace();
+    const blank = this.atEnd();
+    this.lineMode = mode;
+    this.pos = save;
+    return blank;
+  }
+
   private expectEnd(): void {
+    this.lineMode = false;
     this.skipSpace();
     if (!this.atEnd()) {
       const c = this.peek();
@@ -92,6 +107,7 @@ class Parser {
     const s = this.src;
     while (this.pos < s.length) {
       const c = s.charCodeAt(this.pos);
+      if ((c === 10 || c === 13) && this.lineMode && this.depth === 0) break;
       if (c === 32 || c === 9 || c === 10 || c === 13 || c === 12 || c === 11) this.pos++;
       else if (c === 35 /* # */) {
         while (this.pos < s.length && s[this.pos] !== "\n") this.pos++;
@@ -117,6 +133,7 @@ class Parser {
       return { value: c === "-" ? negate(inner.value) : inner.value, signable: false };
     }
     if (c === "") this.fail("expected a value, found the end of the text");
+    if (c === "\n" || c === "\r") this.fail("unexpected newline outside brackets");
     if (c === "(") return this.parseParen();
     if (c === "[") return { value: this.parseList(), signable: false };
     if (c === "{") return { value: this.parseBrace(), signable: false };

@@ -47,16 +47,23 @@ export function literalValue(hashKey: (v: PyValue) => string | null): fc.Arbitra
   })).v;
 }
 
-/** Any executor value, including nan/inf and frozensets. */
-export const anyValue: fc.Arbitrary<PyValue> = fc.letrec<{ v: PyValue }>((tie) => ({
-  v: fc.oneof(
-    { depthSize: "small", withCrossShrink: true },
-    scalar,
-    fc.constantFrom<PyValue>({ t: "float", v: "nan" }, { t: "float", v: "inf" }, { t: "float", v: "-inf" }),
-    fc.array(tie("v"), { maxLength: 3 }).map((v): PyValue => ({ t: "list", v })),
-    fc.array(tie("v"), { maxLength: 3 }).map((v): PyValue => ({ t: "tuple", v })),
-    fc.array(hashable, { maxLength: 3 }).map((v): PyValue => ({ t: "set", v })),
-    fc.array(hashable, { maxLength: 3 }).map((v): PyValue => ({ t: "frozenset", v })),
-    fc.array(fc.tuple(hashable, tie("v")), { maxLength: 3 }).map((v): PyValue => ({ t: "dict", v })),
-  ),
-})).v;
+/** Any executor value, including nan/inf and frozensets (set elements and dict keys distinct,
+ * as in Python). */
+export function anyValue(hashKey: (v: PyValue) => string | null): fc.Arbitrary<PyValue> {
+  const k = (v: PyValue) => hashKey(v) ?? JSON.stringify(v);
+  return fc.letrec<{ v: PyValue }>((tie) => ({
+    v: fc.oneof(
+      { depthSize: "small", withCrossShrink: true },
+      scalar,
+      fc.constantFrom<PyValue>({ t: "float", v: "nan" }, { t: "float", v: "inf" }, { t: "float", v: "-inf" }),
+      fc.array(tie("v"), { maxLength: 3 }).map((v): PyValue => ({ t: "list", v })),
+      fc.array(tie("v"), { maxLength: 3 }).map((v): PyValue => ({ t: "tuple", v })),
+      fc.array(hashable, { maxLength: 3 }).map((v): PyValue => ({ t: "set", v: dedupe(v, k) })),
+      fc.array(hashable, { maxLength: 3 }).map((v): PyValue => ({ t: "frozenset", v: dedupe(v, k) })),
+      fc.array(fc.tuple(hashable, tie("v")), { maxLength: 3 }).map((pairs): PyValue => {
+        const seen = new Set<string>();
+        return { t: "dict", v: pairs.filter(([key]) => (seen.has(k(key)) ? false : (seen.add(k(key)), true))) };
+      }),
+    ),
+  })).v;
+}
