@@ -57,6 +57,16 @@ export const modelEntrySchema = z
       z.object({ kind: z.literal("random-init") }).strict(),
     ]),
     tokenizer: z.string().min(1).optional(),
+    /** Architecture of a `tiny` model (byte-level transformer); ignored by other backends. */
+    tiny: z
+      .object({
+        nLayer: z.number().int().min(1).max(48),
+        nHead: z.number().int().min(1).max(64),
+        dModel: z.number().int().min(8).max(4096),
+        contextLength: z.number().int().min(16).max(65536),
+      })
+      .strict()
+      .optional(),
     trustRemoteCode: z.boolean().default(false),
   })
   .strict();

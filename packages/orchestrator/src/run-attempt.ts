@@ -1,0 +1,153 @@
+import type { PrismaClient, Run } from "@azr/db";
+import { initialState, parseRunConfig, TASK_TYPES, type AzrState, type RunConfig } from "@azr/azr";
+import type { CheckpointStore, ModelSaver } from "./checkpoints.ts";
+import { stepMetrics } from "./metrics.ts";
+import type { Policy } from "./policy.ts";
+import { logRunEvent, transitionRun } from "./run-lifecycle.ts";
+import { StepEngine, type Executor, type StepOutcome } from "./step-engine.ts";
+import { bufferEntryData, discardStepsAfter, recordStep } from "./step-store.ts";
+
+// One attempt at a run: get a worker, restore the newest checkpoint (or start from the seeds),
+// run steps until done, checkpointing on the way. Everything it leaves behind is recorded so
+// that another attempt — after a worker crash, a server restart or a user's resume — continues
+// exactly where the last checkpoint left off.
+
+/** A worker ready to serve one run attempt. */
+export interface WorkerSession {
+  policy: Policy;
+  saver: ModelSaver;
+  /** Loads the run's model, from a checkpoint's model directory when given. */
+  load(checkpointModelDir: string | undefined): Promise<void>;
+  /** Rejects when the worker dies; never resolves otherwise while it lives. */
+  died: Promise<never>;
+  close(): Promise<void>;
+}
+
+export type WorkerFactory = (run: Run, config: RunConfig) => Promise<WorkerSession>;
+
+export interface StepProgress {
+  runId: string;
+  step: number;
+  totalSteps: number;
+  outcome: StepOutcome;
+  metrics: Record<string, number>;
+}
+
+export interface AttemptDeps {
+  prisma: PrismaClient;
+  checkpoints: CheckpointStore;
+  workers: WorkerFactory;
+  executor: Executor;
+  onStep?: (p: StepProgress) => void;
+  learnabilitySampleRate?: number;
+}
+
+export type AttemptEnd = "completed" | "cancelled" | "paused" | "failed";
+
+export class AttemptAborted extends Error {
+  constructor() {
+    super("the run was cancelled");
+  }
+}
+
+export interface AttemptControl {
+  /** Cancel: aborts at once, mid-step; the worker is stopped. */
+  signal: AbortSignal;
+  /** Graceful stop (server shutdown): checked between steps; the run is checkpointed and paused. */
+  stopRequested: () => boolean;
+}
+
+/** Runs `runId` (queued, or provisioning for a relaunch) until it ends, is cancelled, or a
+ * graceful stop pauses it. Run failures end as status `failed`, never as a throw. */
+export async function executeRunAttempt(deps: AttemptDeps, runId: string, control: AttemptControl): Promise<AttemptEnd> {
+  const { signal } = control;
+  const { prisma } = deps;
+  const run = await prisma.run.findUniqueOrThrow({ where: { id: runId } });
+  const parsed = parseRunConfig(run.config);
+  if (!parsed.ok) {
+    await transitionRun(prisma, { runId, to: "failed", actor: "orchestrator", reason: `stored config is invalid: ${parsed.errors.join("; ")}` });
+    return "failed";
+  }
+  const config = parsed.config;
+  if (run.status !== "provisioning") await transitionRun(prisma, { runId, to: "provisioning", actor: "scheduler", reason: `capacity in pool ${run.poolName}` });
+
+  let session: WorkerSession | undefined;
+  const aborted = new Promise<never>((_, reject) => {
+    const onAbort = () => reject(new AttemptAborted());
+    if (signal.aborted) onAbort();
+    else signal.addEventListener("abort", onAbort, { once: true });
+  });
+  aborted.catch(() => {});
+  const guard = <T>(p: Promise<T>): Promise<T> => Promise.race([p, aborted, ...(session ? [session.died] : [])]);
+
+  try {
+    await deps.checkpoints.sweep(runId);
+    const latest = await deps.checkpoints.latest(runId);
+    session = await guard(deps.workers(run, config));
+    await guard(session.load(latest ? `${latest.row.location}/model` : undefined));
+    let current: AzrState = latest ? latest.state : initialState(config);
+    await prepareDatabaseFor(prisma, runId, current, latest === undefined);
+    await transitionRun(prisma, {
+      runId,
+      to: "running",
+      actor: "orchestrator",
+      reason: latest ? `resumed from the checkpoint of step ${latest.row.step}` : "worker ready; starting from the seed buffers",
+    });
+
+    const engine = new StepEngine({ config, policy: session.policy, executor: deps.executor, learnabilitySampleRate: deps.learnabilitySampleRate });
+    const total = config.schedule.totalSteps;
+    while (current.step <= total) {
+      if (control.stopRequested()) {
+        await checkpoint(deps, runId, current, session, "server shutdown");
+        await transitionRun(prisma, { runId, to: "paused", actor: "server", reason: "server shutdown" });
+        return "paused";
+      }
+      const startedAt = new Date();
+      const outcome: StepOutcome = await guard(engine.run(current));
+      const metrics = stepMetrics(outcome);
+      await recordStep(prisma, {
+        runId,
+        step: outcome.step,
+        startedAt,
+        finishedAt: new Date(),
+        timings: { ...outcome.timings },
+        metrics,
+        rollouts: outcome.rollouts,
+        added: outcome.added,
+      });
+      current = outcome.next;
+      deps.onStep?.({ runId, step: outcome.step, totalSteps: total, outcome, metrics });
+      if (outcome.step % config.schedule.checkpointInterval === 0 || outcome.step === total) {
+        await checkpoint(deps, runId, current, session, `step ${outcome.step}`);
+      }
+    }
+    await transitionRun(prisma, { runId, to: "completed", actor: "orchestrator", reason: `all ${total} steps done` });
+    return "completed";
+  } catch (e) {
+    if (e instanceof AttemptAborted) return "cancelled";
+    const reason = e instanceof Error ? e.message : String(e);
+    await transitionRun(prisma, { runId, to: "failed", actor: "orchestrator", reason }).catch(() => {});
+    return "failed";
+  } finally {
+    await session?.close().catch(() => {});
+  }
+}
+
+async function checkpoint(deps: AttemptDeps, runId: string, state: AzrState, session: WorkerSession, why: string) {
+  const current = await deps.prisma.run.findUniqueOrThrow({ where: { id: runId }, select: { status: true } });
+  if (current.status === "running") await transitionRun(deps.prisma, { runId, to: "checkpointing", actor: "orchestrator", reason: why });
+  const row = await deps.checkpoints.save(runId, state, session.saver);
+  if (current.status === "running") await transitionRun(deps.prisma, { runId, to: "running", actor: "orchestrator", reason: `checkpoint of step ${row.step} saved` });
+  await logRunEvent(deps.prisma, runId, { actor: "orchestrator", message: `checkpoint step ${row.step} (${row.sizeBytes} bytes)`, data: { checkpointId: row.id } });
+}
+
+/** Makes the database agree with the state the attempt starts from: steps after it are
+ * discarded (they will be re-run), and a fresh run gets its seed buffer entries. */
+async function prepareDatabaseFor(prisma: PrismaClient, runId: string, state: AzrState, fresh: boolean) {
+  await discardStepsAfter(prisma, runId, state.step - 1);
+  if (!fresh) return;
+  await prisma.bufferEntry.deleteMany({ where: { runId, stepAdded: 0 } });
+  await prisma.bufferEntry.createMany({
+    data: TASK_TYPES.flatMap((type) => state.buffers[type].entries().map((e) => bufferEntryData(runId, type, e.task, 0, "seed"))),
+  });
+}

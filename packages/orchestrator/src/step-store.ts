@@ -1,0 +1,105 @@
+import type { Prisma, PrismaClient } from "@azr/db";
+import type { TaskRecord, TaskType } from "@azr/azr";
+import type { RolloutRecord } from "./step-engine.ts";
+
+// Everything a step leaves in the database is written in ONE transaction, so a step is either
+// recorded whole or not at all (a server killed mid-step leaves no partial step behind).
+
+export interface StepWrite {
+  runId: string;
+  step: number;
+  startedAt: Date;
+  finishedAt: Date;
+  timings: Record<string, number>;
+  metrics: Record<string, number>;
+  rollouts: RolloutRecord[];
+  added: { type: TaskType; task: TaskRecord }[];
+}
+
+export function bufferEntryData(runId: string, type: TaskType, task: TaskRecord, stepAdded: number, origin: "seed" | "proposed" | "imported"): Prisma.BufferEntryCreateManyInput {
+  return task.kind === "induction"
+    ? { runId, taskType: type, program: task.snippet, imports: task.imports, inputs: task.inputs, outputs: task.outputs, message: task.message, stepAdded, origin }
+    : { runId, taskType: type, program: task.snippet, imports: task.imports, input: task.input, output: task.output, stepAdded, origin };
+}
+
+export async function writeMetricPoints(tx: Prisma.TransactionClient, runId: string, step: number, wallTime: Date, metrics: Record<string, number>): Promise<void> {
+  const keys = Object.keys(metrics);
+  if (!keys.length) return;
+  await tx.metricSeries.createMany({ data: keys.map((key) => ({ runId, key })), skipDuplicates: true });
+  const series = await tx.metricSeries.findMany({ where: { runId, key: { in: keys } }, select: { id: true, key: true } });
+  await tx.metricPoint.createMany({ data: series.map((s) => ({ seriesId: s.id, step, wallTime, value: metrics[s.key]! })) });
+  // Latest value and count per series in one statement (Prisma has no bulk update of distinct values).
+  await tx.$executeRawUnsafe(
+    `UPDATE "MetricSeries" s SET "lastStep" = $2, "lastValue" = v.value, "count" = s."count" + 1
+       FROM unnest($3::int[], $4::float8[]) AS v(id, value) WHERE s.id = v.id AND s."runId" = $1`,
+    runId,
+    step,
+    series.map((s) => s.id),
+    series.map((s) => metrics[s.key]!),
+  );
+}
+
+export async function recordStep(prisma: PrismaClient, w: StepWrite): Promise<void> {
+  await prisma.$transaction(async (tx) => {
+    await tx.step.create({
+      data: {
+        runId: w.runId,
+        index: w.step,
+        startedAt: w.startedAt,
+        finishedAt: w.finishedAt,
+        durationMs: w.finishedAt.getTime() - w.startedAt.getTime(),
+        timings: w.timings,
+      },
+    });
+    if (w.rollouts.length) {
+      await tx.rollout.createMany({
+        data: w.rollouts.map((r) => ({
+          runId: w.runId,
+          step: w.step,
+          taskType: r.taskType,
+          role: r.role,
+          purpose: r.purpose,
+          prompt: r.prompt,
+          response: r.response,
+          parsed: (r.parsed ?? undefined) as Prisma.InputJsonValue | undefined,
+          valid: r.valid,
+          invalidReason: r.invalidReason,
+          executorStatus: r.executorStatus,
+          reward: r.reward,
+          advantage: r.advantage,
+          promptTokens: r.promptTokens,
+          responseTokens: r.responseTokens,
+        })),
+      });
+    }
+    if (w.added.length) await tx.bufferEntry.createMany({ data: w.added.map((a) => bufferEntryData(w.runId, a.type, a.task, w.step, "proposed")) });
+    await writeMetricPoints(tx, w.runId, w.step, w.finishedAt, w.metrics);
+    await tx.run.update({ where: { id: w.runId }, data: { currentStep: w.step } });
+  }, { timeout: 60_000 });
+}
+
+/** Removes what steps after `step` left behind, before they are re-run from a checkpoint at
+ * `step`: the run then records each step exactly once. */
+export async function discardStepsAfter(prisma: PrismaClient, runId: string, step: number): Promise<number> {
+  return prisma.$transaction(async (tx) => {
+    const removed = await tx.step.deleteMany({ where: { runId, index: { gt: step } } });
+    await tx.rollout.deleteMany({ where: { runId, step: { gt: step } } });
+    await tx.bufferEntry.deleteMany({ where: { runId, stepAdded: { gt: step } } });
+    await tx.$executeRawUnsafe(
+      `DELETE FROM "MetricPoint" p USING "MetricSeries" s WHERE p."seriesId" = s.id AND s."runId" = $1 AND p.step > $2`,
+      runId,
+      step,
+    );
+    await tx.$executeRawUnsafe(
+      `UPDATE "MetricSeries" s SET "count" = c.n, "lastStep" = c.last_step,
+              "lastValue" = (SELECT value FROM "MetricPoint" p WHERE p."seriesId" = s.id AND p.step = c.last_step)
+         FROM (SELECT s2.id, count(p.step)::int AS n, max(p.step) AS last_step
+                 FROM "MetricSeries" s2 LEFT JOIN "MetricPoint" p ON p."seriesId" = s2.id
+                WHERE s2."runId" = $1 GROUP BY s2.id) c
+        WHERE s.id = c.id`,
+      runId,
+    );
+    await tx.run.update({ where: { id: runId }, data: { currentStep: step } });
+    return removed.count;
+  });
+}
