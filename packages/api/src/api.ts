@@ -1,0 +1,41 @@
+import type { Database } from "@azr/db";
+import { defaultAdminConfig, type AdminConfig } from "@azr/orchestrator";
+import { AuthService, type AuthOptions } from "./auth/auth-service.ts";
+import { createHttpHandler, type HttpOptions } from "./http.ts";
+import { RunNotifier } from "./notifier.ts";
+import { appRouter } from "./root.ts";
+import { DatabaseRunControl, type RunControl } from "./run-control.ts";
+import { createCallerFactory, type ApiContext, type ApiServices } from "./trpc.ts";
+import { createWsHandler } from "./ws.ts";
+
+export interface CreateApiOptions extends HttpOptions {
+  db: Database;
+  admin?: AdminConfig;
+  /** The orchestrator's implementation; default: database transitions only. */
+  runControl?: RunControl;
+  auth?: AuthOptions;
+  notifier?: RunNotifier;
+}
+
+/** Everything the server mounts: HTTP handler, WebSocket upgrade handler, and the services. */
+export function createApi(options: CreateApiOptions) {
+  const services: ApiServices = {
+    db: options.db,
+    auth: new AuthService(options.db, options.auth),
+    admin: options.admin ?? defaultAdminConfig,
+    runControl: options.runControl ?? new DatabaseRunControl(options.db.prisma),
+    notifier: options.notifier ?? new RunNotifier(),
+  };
+  const http = createHttpHandler(services, options);
+  const ws = createWsHandler(services);
+  return {
+    services,
+    router: appRouter,
+    handleHttp: http,
+    handleUpgrade: ws.handleUpgrade,
+    /** In-process calls with a given context (tests, server-side rendering). */
+    caller: (ctx: Omit<ApiContext, "services">) => createCallerFactory(appRouter)({ ...ctx, services }),
+    close: ws.close,
+  };
+}
+export type Api = ReturnType<typeof createApi>;

@@ -1,0 +1,35 @@
+import { tracked } from "@trpc/server";
+import { readProcedure, router } from "../../trpc.ts";
+import { assertRunsExist, loadRun } from "../common.ts";
+import { downsample, latest, metricKeys, pointsAfter } from "./metrics.handler.ts";
+import { keysInput, latestInput, pointsSubscriptionInput, seriesInput } from "./metrics.schema.ts";
+
+export const metricsRouter = router({
+  series: readProcedure.input(seriesInput).query(async ({ ctx, input }) => {
+    await assertRunsExist(ctx.services.db.prisma, input.runIds);
+    return { series: await downsample(ctx.services.db.sql, input) };
+  }),
+  latest: readProcedure.input(latestInput).query(async ({ ctx, input }) => {
+    await assertRunsExist(ctx.services.db.prisma, input.runIds);
+    return { values: await latest(ctx.services.db.sql, input) };
+  }),
+  keys: readProcedure.input(keysInput).query(async ({ ctx, input }) => {
+    await assertRunsExist(ctx.services.db.prisma, input.runIds);
+    return { keys: await metricKeys(ctx.services.db.sql, input.runIds) };
+  }),
+  /** New metric points as they are written, one message per step. On reconnect the client's last
+   * tracked id (a step) resumes the feed after that step: no gaps, no duplicates, provided a step's
+   * points are committed together (the step loop writes them in one transaction). */
+  onPoints: readProcedure.input(pointsSubscriptionInput).subscription(async function* ({ ctx, input, signal }) {
+    await loadRun(ctx.services.db.prisma, input.runId);
+    let cursor = input.lastEventId == null ? -1 : Number(input.lastEventId);
+    while (!signal?.aborted) {
+      const steps = await pointsAfter(ctx.services.db.sql, input.runId, cursor, input.keys);
+      for (const s of steps) {
+        cursor = s.step;
+        yield tracked(String(s.step), s);
+      }
+      if (steps.length === 0) await ctx.services.notifier.wait(input.runId, signal);
+    }
+  }),
+});

@@ -1,0 +1,13 @@
+export { createApi, type Api, type CreateApiOptions } from "./api.ts";
+export type { AppRouter } from "./root.ts";
+export { appRouter } from "./root.ts";
+export { AuthService, SCOPES, SESSION_COOKIE, CSRF_HEADER, scopeAtLeast, type Principal, type Scope, type AuthResult, type WorkerVerification } from "./auth/auth-service.ts";
+export { FailedAuthLimiter } from "./auth/rate-limit.ts";
+export { generateToken, hashToken, tokenKind, API_TOKEN_PREFIX, WORKER_TOKEN_PREFIX } from "./auth/tokens.ts";
+export { DatabaseRunControl, type RunControl } from "./run-control.ts";
+export { RunNotifier } from "./notifier.ts";
+export { openApiDocument, REST_ROUTES } from "./rest.ts";
+export type { ApiServices, ApiContext } from "./trpc.ts";
+export type * from "./dto.ts";
+export type { Series, Bucket, LatestValue, StepPoints } from "./features/metrics/metrics.handler.ts";
+export type { Comparison, ConfigDifference, SummaryRow } from "./features/compare/compare.handler.ts";
