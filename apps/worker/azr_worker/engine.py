@@ -297,7 +297,7 @@ class Engine:
         return dict(backend=self.backend, model=p.name if p else None, step=self.step, rollouts=len(self.rollouts),
                     parameters=sum(t.numel() for t in p.model.parameters()) if p else 0,
                     device=str(p.device) if p else self.device,
-                    rssBytes=resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024, gpuMemoryBytes=gpu,
+                    rssBytes=_rss_bytes(), gpuMemoryBytes=gpu,
                     uptimeSeconds=time.time() - self.started, requests=self.requests, worldSize=self.dist.world)
 
     def op_ping(self, req):
@@ -334,6 +334,14 @@ def join_state(tensors, plain):
             return [walk(v) for v in o]
         return o
     return walk(plain)
+
+
+def _rss_bytes():
+    try:
+        with open("/proc/self/statm") as f:
+            return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+    except (OSError, ValueError):
+        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
 
 
 def versions():

@@ -123,6 +123,16 @@ class TrainTest(unittest.TestCase):
             for k in p:
                 torch.testing.assert_close(p[k], results[0][1][k], rtol=1e-3, atol=2e-5)
 
+    def test_gradient_checkpointing_gives_the_same_update(self):
+        results = []
+        for ckpt in (False, True):
+            e = loaded_engine(seed=2, gradientCheckpointing=ckpt)
+            res = e.handle(req({"type": "train", "rollouts": self._rollouts(e), "microBatchSize": 4}))
+            results.append((res["gradNorm"], params(e)))
+        self.assertAlmostEqual(results[0][0], results[1][0], places=5)
+        for k in results[0][1]:
+            torch.testing.assert_close(results[0][1][k], results[1][1][k], rtol=1e-4, atol=1e-6)
+
     def test_mini_batches_take_optimizer_steps_and_release_rollouts(self):
         e = loaded_engine()
         res = e.handle(req({"type": "train", "rollouts": self._rollouts(e), "miniBatchSize": 3, "epochs": 2}))

@@ -259,6 +259,28 @@ describe("worker lifetime", () => {
     }
   });
 
+  it("sends heartbeats naming the request being served, and progress", async () => {
+    const hub = await WorkerHub.listen({ verifyToken: tokenVerifier("t") });
+    const proc = spawnLocalWorker({ url: hub.url, token: "t", dataRoot: dataRoot(), heartbeatSeconds: 0.1 });
+    try {
+      const client = await hub.waitForWorker(proc.workerId, 60_000);
+      await client.load({ model: "tiny", tiny: SMALL });
+      const busy: (string | null)[] = [];
+      client.on("heartbeat", (b) => busy.push(b));
+      const progress: [number, number][] = [];
+      const g = await client.generate({ prompts: Array(64).fill("x"), n: 8, maxTokens: 24, seed: 1 }, { onProgress: (d, t) => progress.push([d, t]) });
+      const t = await client.train({ rollouts: g.rollouts.map((r) => ({ rolloutId: r.rolloutId!, advantage: 1 })), miniBatchSize: 128, microBatchSize: 64 }, { onProgress: (d, t) => progress.push([d, t]) });
+      expect(t.optimizerSteps).toBe(4);
+      expect(busy.some((b) => b?.startsWith("generate-"))).toBe(true);
+      expect(progress).toContainEqual([512, 512]); // generation: rows done / rows
+      expect(progress.slice(-4)).toEqual([[1, 4], [2, 4], [3, 4], [4, 4]]); // training: optimizer steps
+      await client.shutdown();
+    } finally {
+      await proc.stop();
+      await hub.close();
+    }
+  });
+
   it("times out a request without a reply and names it", async () => {
     const hub = await WorkerHub.listen({ verifyToken: tokenVerifier("t") });
     const proc = spawnLocalWorker({ url: hub.url, token: "t", dataRoot: dataRoot() });
