@@ -4,7 +4,7 @@ import type { RunConfig } from "@azr/azr";
 import { startLocalWorker } from "@azr/worker-client";
 import type { ModelEntry } from "./admin-config.ts";
 import { WorkerPolicy } from "./policy.ts";
-import type { WorkerFactory, WorkerSession } from "./run-attempt.ts";
+import { WorkerLostError, type WorkerFactory, type WorkerSession } from "./run-attempt.ts";
 
 // The embedded default's worker: the Python worker as a child process of the server, with a
 // minimal environment (no database URL, no admin secrets), confined to the data directory.
@@ -39,7 +39,7 @@ export function localWorkerFactory(opts: LocalWorkerOptions): WorkerFactory {
     });
     const client = worker.client;
     const died = worker.process.exited.then(({ code, signal }) => {
-      throw new Error(`worker exited (${code ?? signal}): ${worker.process.logTail().slice(-3).join(" | ")}`);
+      throw new WorkerLostError(`worker exited (${code ?? signal}): ${worker.process.logTail().slice(-3).join(" | ")}`);
     });
     died.catch(() => {});
     return {

@@ -88,29 +88,43 @@ describe.each(testBackends)("a run attempt end to end with the recorded-response
     expect(transitions.map((t) => t.toStatus)).toEqual(["provisioning", "running", "checkpointing", "running", "checkpointing", "running", "completed"]);
   });
 
-  it("fails when the worker dies, then resumes from the last checkpoint and records each step exactly once", async () => {
+  it("relaunches a lost worker from the last checkpoint and records each step exactly once", async () => {
     const cfg = config({ totalSteps: 4, checkpointInterval: 2 });
     const run = await newRun(cfg);
     const checkpoints = new CheckpointStore(db.prisma, { root, keepLast: 5 });
-    const first = recordedWorkerSession(undefined, { failOnStep: 4 });
-    const end1 = await executeRunAttempt({ prisma: db.prisma, checkpoints, executor: pool, workers: (async () => first) as WorkerFactory }, run.id, noCancel);
-    expect(end1).toBe("failed");
-    const failed = await db.prisma.run.findUniqueOrThrow({ where: { id: run.id } });
-    expect(failed).toMatchObject({ status: "failed", currentStep: 3, failureReason: "worker exited (137): killed" });
-
-    await transitionRun(db.prisma, { runId: run.id, to: "queued", actor: "user:owner", reason: "resume" });
-    const second = recordedWorkerSession();
-    const end2 = await executeRunAttempt({ prisma: db.prisma, checkpoints, executor: pool, workers: (async () => second) as WorkerFactory }, run.id, noCancel);
-    expect(end2).toBe("completed");
-    expect(second.loaded[0]).toMatch(/step-2\/model$/);
+    const sessions = [recordedWorkerSession(undefined, { failOnStep: 4 }), recordedWorkerSession()];
+    let launches = 0;
+    const workers = (async () => sessions[launches++]!) as WorkerFactory;
+    expect(await executeRunAttempt({ prisma: db.prisma, checkpoints, executor: pool, workers }, run.id, noCancel)).toBe("completed");
+    expect(launches).toBe(2);
+    expect(sessions[1]!.loaded[0]).toMatch(/step-2\/model$/);
     const steps = await db.prisma.step.findMany({ where: { runId: run.id }, orderBy: { index: "asc" } });
     expect(steps.map((s) => s.index)).toEqual([1, 2, 3, 4]);
-    // The re-run step 3 replaced the failed attempt's step 3: one step's worth of proposals each.
+    // Step 3 ran twice (before the loss and after the relaunch); only the second run is recorded.
     const proposalsPerStep = await db.prisma.rollout.groupBy({ by: ["step"], where: { runId: run.id, role: "propose" }, _count: true, orderBy: { step: "asc" } });
     expect(proposalsPerStep.map((r) => [r.step, r._count])).toEqual([1, 2, 3, 4].map((s) => [s, 3 * cfg.azr.batchSize]));
     const points = await db.prisma.metricPoint.findMany({ where: { series: { runId: run.id, key: "buffer/abduction" } }, orderBy: { step: "asc" } });
     expect(points.map((p) => p.step)).toEqual([1, 2, 3, 4]);
     expect(readdirSync(checkpoints.runDir(run.id)).sort()).toEqual(["step-2", "step-4"]);
+    const relaunch = await db.prisma.runEvent.findFirstOrThrow({ where: { runId: run.id, toStatus: "provisioning", fromStatus: "running" } });
+    expect(relaunch.message).toContain("worker lost (worker exited (137): killed); relaunching from the last checkpoint (1/2)");
+  });
+
+  it("fails with the reason after bounded relaunches, and a user's resume then completes the run", async () => {
+    const cfg = config({ totalSteps: 3, checkpointInterval: 1 });
+    const run = await newRun(cfg);
+    const checkpoints = new CheckpointStore(db.prisma, { root, keepLast: 5 });
+    let launches = 0;
+    const dying = (async () => (launches++, recordedWorkerSession(undefined, { failOnStep: 1 }))) as WorkerFactory;
+    expect(await executeRunAttempt({ prisma: db.prisma, checkpoints, executor: pool, workers: dying, maxRelaunches: 2 }, run.id, noCancel)).toBe("failed");
+    expect(launches).toBe(3);
+    const failed = await db.prisma.run.findUniqueOrThrow({ where: { id: run.id } });
+    expect(failed).toMatchObject({ status: "failed", failureReason: "worker lost 3 times; last: worker exited (137): killed" });
+
+    await transitionRun(db.prisma, { runId: run.id, to: "queued", actor: "user:owner", reason: "resume" });
+    const healthy = (async () => recordedWorkerSession()) as WorkerFactory;
+    expect(await executeRunAttempt({ prisma: db.prisma, checkpoints, executor: pool, workers: healthy }, run.id, noCancel)).toBe("completed");
+    expect(await db.prisma.step.count({ where: { runId: run.id } })).toBe(3);
   });
 
   it("stops within moments when cancelled mid-step", async () => {

@@ -40,6 +40,8 @@ export interface AttemptDeps {
   executor: Executor;
   onStep?: (p: StepProgress) => void;
   learnabilitySampleRate?: number;
+  /** Relaunches of a lost worker within one attempt before the run fails (default 2). */
+  maxRelaunches?: number;
 }
 
 export type AttemptEnd = "completed" | "cancelled" | "paused" | "failed";
@@ -57,10 +59,21 @@ export interface AttemptControl {
   stopRequested: () => boolean;
 }
 
+/** The worker went away (process died, connection lost, heartbeats stopped). */
+export class WorkerLostError extends Error {
+  override name = "WorkerLostError";
+}
+
+function isWorkerLoss(e: unknown): boolean {
+  if (e instanceof WorkerLostError) return true;
+  const code = (e as { code?: unknown } | null)?.code;
+  return code === "disconnected" || code === "closed";
+}
+
 /** Runs `runId` (queued, or provisioning for a relaunch) until it ends, is cancelled, or a
- * graceful stop pauses it. Run failures end as status `failed`, never as a throw. */
+ * graceful stop pauses it. A lost worker is relaunched from the last checkpoint up to
+ * `maxRelaunches` times; run failures end as status `failed`, never as a throw. */
 export async function executeRunAttempt(deps: AttemptDeps, runId: string, control: AttemptControl): Promise<AttemptEnd> {
-  const { signal } = control;
   const { prisma } = deps;
   const run = await prisma.run.findUniqueOrThrow({ where: { id: runId } });
   const parsed = parseRunConfig(run.config);
@@ -68,9 +81,29 @@ export async function executeRunAttempt(deps: AttemptDeps, runId: string, contro
     await transitionRun(prisma, { runId, to: "failed", actor: "orchestrator", reason: `stored config is invalid: ${parsed.errors.join("; ")}` });
     return "failed";
   }
-  const config = parsed.config;
   if (run.status !== "provisioning") await transitionRun(prisma, { runId, to: "provisioning", actor: "scheduler", reason: `capacity in pool ${run.poolName}` });
+  const maxRelaunches = deps.maxRelaunches ?? 2;
+  for (let launch = 0; ; launch++) {
+    try {
+      return await launchOnce(deps, run, parsed.config, control);
+    } catch (e) {
+      if (e instanceof AttemptAborted) return "cancelled";
+      const reason = e instanceof Error ? e.message : String(e);
+      if (isWorkerLoss(e) && launch < maxRelaunches) {
+        await transitionRun(prisma, { runId, to: "provisioning", actor: "orchestrator", reason: `worker lost (${reason}); relaunching from the last checkpoint (${launch + 1}/${maxRelaunches})` });
+        continue;
+      }
+      const why = isWorkerLoss(e) ? `worker lost ${launch + 1} times; last: ${reason}` : reason;
+      await transitionRun(prisma, { runId, to: "failed", actor: "orchestrator", reason: why }).catch(() => {});
+      return "failed";
+    }
+  }
+}
 
+async function launchOnce(deps: AttemptDeps, run: Run, config: RunConfig, control: AttemptControl): Promise<AttemptEnd> {
+  const { prisma } = deps;
+  const runId = run.id;
+  const { signal } = control;
   let session: WorkerSession | undefined;
   const aborted = new Promise<never>((_, reject) => {
     const onAbort = () => reject(new AttemptAborted());
@@ -123,11 +156,6 @@ export async function executeRunAttempt(deps: AttemptDeps, runId: string, contro
     }
     await transitionRun(prisma, { runId, to: "completed", actor: "orchestrator", reason: `all ${total} steps done` });
     return "completed";
-  } catch (e) {
-    if (e instanceof AttemptAborted) return "cancelled";
-    const reason = e instanceof Error ? e.message : String(e);
-    await transitionRun(prisma, { runId, to: "failed", actor: "orchestrator", reason }).catch(() => {});
-    return "failed";
   } finally {
     await session?.close().catch(() => {});
   }

@@ -5,7 +5,7 @@ import type { RunStatus } from "@azr/db";
 //
 //   queued → provisioning → running ⇄ checkpointing → completed | failed | cancelled
 //   running/checkpointing → paused → queued (resume);  failed/cancelled → queued (resume)
-//   provisioning/running → provisioning (worker relaunched from the last checkpoint)
+//   provisioning/running/checkpointing → provisioning (worker relaunched from the last checkpoint)
 
 export const RUN_STATUSES = [
   "queued",
@@ -22,7 +22,7 @@ const TRANSITIONS: Record<RunStatus, readonly RunStatus[]> = {
   queued: ["provisioning", "cancelled", "failed"],
   provisioning: ["running", "provisioning", "queued", "failed", "cancelled"],
   running: ["checkpointing", "provisioning", "paused", "completed", "failed", "cancelled"],
-  checkpointing: ["running", "paused", "completed", "failed", "cancelled"],
+  checkpointing: ["running", "provisioning", "paused", "completed", "failed", "cancelled"],
   paused: ["queued", "cancelled"],
   completed: [],
   failed: ["queued"],

@@ -1,4 +1,5 @@
 import type { Completion, GenerateBatch, Policy, TrainSummary } from "../policy.ts";
+import { WorkerLostError } from "../run-attempt.ts";
 
 // TEST DOUBLE. RecordedResponsesPolicy replays hand-written, realistic model outputs (valid
 // proposals, malformed ones, right and wrong answers) so tests can drive the step loop through
@@ -85,13 +86,14 @@ export class RecordedResponsesPolicy implements Policy {
 
 /** TEST DOUBLE: a WorkerSession around RecordedResponsesPolicy whose "model" is a small file. */
 export function recordedWorkerSession(policy = new RecordedResponsesPolicy(), opts: { failOnStep?: number } = {}) {
+  // Step numbering restarts with each session, like a relaunched worker's.
   let generateCalls = 0;
   const failing: Policy = {
     countTokens: (t) => policy.countTokens(t),
     generate: async (b) => {
       // Three generate calls per step (propose, learnability, solve).
       generateCalls++;
-      if (opts.failOnStep !== undefined && Math.ceil(generateCalls / 3) === opts.failOnStep) throw new Error("worker exited (137): killed");
+      if (opts.failOnStep !== undefined && Math.ceil(generateCalls / 3) === opts.failOnStep) throw new WorkerLostError("worker exited (137): killed");
       return policy.generate(b);
     },
     train: (i) => policy.train(i),
