@@ -16,3 +16,4 @@ export * from "./plan.ts";
 export * from "./step.ts";
 export * from "./fold.ts";
 export * from "./state.ts";
+export * from "./driver.ts";

@@ -1,4 +1,4 @@
-import { sampleReferences, selectSolverTasks, type TaskBuffer, type TaskBuffers } from "./buffers.ts";
+import { SEED_TRIPLET, sampleReferences, selectSolverTasks, type TaskBuffer, type TaskBuffers } from "./buffers.ts";
 import type { RunConfig } from "./config.ts";
 import { inductionProposePrompt, resolveTemplates, solvePrompt, tripletProposePrompt, type PromptTemplates } from "./prompts.ts";
 import { Rng, rngStateSchema, weightedPicker, type RngState } from "./rng.ts";
@@ -99,7 +99,7 @@ function programPicker(buffers: TaskBuffers, mode: "uniform" | "recency"): (rng:
   const a = buffers.abduction.entries();
   const d = buffers.deduction.entries();
   const total = a.length + d.length;
-  if (total === 0) return () => ({ kind: "triplet", snippet: buffers.induction.at(0).task.snippet, input: "", output: "", imports: [] });
+  if (total === 0) return () => SEED_TRIPLET;
   const at = (i: number) => (i < a.length ? a[i]! : d[i - a.length]!).task;
   if (mode === "uniform") return (rng) => at(rng.int(total));
   const pick = weightedPicker([...a, ...d].map((e) => e.step + 1));
