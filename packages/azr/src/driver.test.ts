@@ -58,6 +58,10 @@ describe("runStep", () => {
     // proposer prompts in one batch, then all solver prompts (learnability + solve) in one
     expect(io.generated.map((g) => g.length)).toEqual([6, 4 * 2 + 6]);
     expect(io.generated[1]!.filter((g) => !g.trained)).toHaveLength(4 * 2);
+    // identical requests run once: the deduction and abduction proposals are the same program
+    // and input (1), so are the two induction proposals (1); then induction solve (1), induction learnability (1, both
+    // proposals are the same task), abduction learnability (2 distinct answers), abduction solve (1)
+    expect(io.executed.map((e) => e.length)).toEqual([2, 5]);
     // valid: deduction .0, abduction .0, both induction proposals (identical, so one is a duplicate)
     expect(out.folded.metrics.proposals.deduction).toMatchObject({ count: 2, valid: 1, formatErrors: 1 });
     expect(out.folded.metrics.proposals.induction).toMatchObject({ valid: 2, added: 1, duplicates: 1 });
@@ -82,6 +86,6 @@ describe("runStep", () => {
   it("refuses result lists of the wrong length", async () => {
     const io = new Doubles();
     io.execute = async () => [];
-    await expect(runStep(initialState(config), config, io, words)).rejects.toThrow(/execute\(proposals\): expected 4 results, got 0/);
+    await expect(runStep(initialState(config), config, io, words)).rejects.toThrow(/execute\(proposals\): expected 2 results, got 0/);
   });
 });

@@ -62,6 +62,23 @@ function expectSameLength<T>(what: string, got: readonly T[], want: number): voi
   if (got.length !== want) throw new Error(`${what}: expected ${want} results, got ${got.length}`);
 }
 
+/** Runs each distinct request once (the reference caches identical answers per task; a policy
+ * that converges writes the same answer many times) and maps the result back to every id. */
+async function executeOnce(io: StepIO, requests: RunRequest[], what: string): Promise<Map<string, ExecResult>> {
+  const keyOf = (r: RunRequest) => JSON.stringify({ ...r, id: "" });
+  const unique = new Map<string, RunRequest>();
+  const keys = requests.map((r) => {
+    const k = keyOf(r);
+    if (!unique.has(k)) unique.set(k, r);
+    return k;
+  });
+  const list = [...unique.values()];
+  const results = await io.execute(list);
+  expectSameLength(what, results, list.length);
+  const byKey = new Map([...unique.keys()].map((k, i) => [k, results[i]!]));
+  return new Map(requests.map((r, i) => [r.id, { ...byKey.get(keys[i]!)!, id: r.id }]));
+}
+
 export async function runStep(state: AzrState, config: RunConfig, io: StepIO, countTokens: CountTokens): Promise<StepOutput> {
   const plan = planStep({ config, buffers: state.buffers, rng: state.rng, step: state.step, countTokens });
 
@@ -69,10 +86,11 @@ export async function runStep(state: AzrState, config: RunConfig, io: StepIO, co
   const proposeGen = await io.generate(plan.propose.map((p) => ({ id: p.id, prompt: p.prompt, type: p.type, role: "propose", trained: true })));
   expectSameLength("generate(propose)", proposeGen, plan.propose.length);
   const prepared = plan.propose.map((item, i) => prepareProposal(item, proposeGen[i]!.text, config));
-  const toRun = prepared.flatMap((p) => (p.stage === "run" ? [p.request] : []));
-  const runResults = await io.execute(toRun);
-  expectSameLength("execute(proposals)", runResults, toRun.length);
-  const byId = new Map(runResults.map((r, i) => [toRun[i]!.id, r]));
+  const byId = await executeOnce(
+    io,
+    prepared.flatMap((p) => (p.stage === "run" ? [p.request] : [])),
+    "execute(proposals)",
+  );
   const verdicts = prepared.map((p) => completeProposal(p, byId.get(p.id), config));
 
   // 2. Solver prompts: n learnability attempts per valid proposal, and the solve batch.
@@ -87,10 +105,11 @@ export async function runStep(state: AzrState, config: RunConfig, io: StepIO, co
   const solveGen = await io.generate(jobs.map((j) => ({ id: j.id, prompt: j.prompt, type: j.type, role: "solve", trained: j.owner === undefined })));
   expectSameLength("generate(solve)", solveGen, jobs.length);
   const preparedSolves: PreparedSolve[] = jobs.map((j, i) => prepareSolve(j.id, j.type, j.task, solveGen[i]!.text, config));
-  const solveRuns = preparedSolves.flatMap((p) => (p.stage === "run" ? [p.request] : []));
-  const solveResults = await io.execute(solveRuns);
-  expectSameLength("execute(solve)", solveResults, solveRuns.length);
-  const solveById = new Map(solveResults.map((r, i) => [solveRuns[i]!.id, r]));
+  const solveById = await executeOnce(
+    io,
+    preparedSolves.flatMap((p) => (p.stage === "run" ? [p.request] : [])),
+    "execute(solve)",
+  );
   const scores = preparedSolves.map((p) => completeSolve(p, solveById.get(p.id), config));
 
   // 3. Fold.
