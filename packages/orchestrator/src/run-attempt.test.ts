@@ -44,7 +44,7 @@ describe.each(testBackends)("a run attempt end to end with the recorded-response
     db.prisma.run.create({
       data: { name: "t", ownerId, config: cfg as object, seed: BigInt(cfg.seed), poolName: "local", modelName: "tiny", totalSteps: cfg.schedule.totalSteps },
     });
-  const noCancel = { signal: new AbortController().signal, stopRequested: () => false };
+  const noCancel = { signal: new AbortController().signal, stopRequested: () => undefined };
 
   it("completes its steps with metrics, rollouts, growing buffers and checkpoints recorded", async () => {
     const cfg = config({ totalSteps: 3, checkpointInterval: 2 });
@@ -145,7 +145,7 @@ describe.each(testBackends)("a run attempt end to end with the recorded-response
         },
       },
       run.id,
-      { signal: abort.signal, stopRequested: () => false },
+      { signal: abort.signal, stopRequested: () => undefined },
     );
     expect(await done).toBe("cancelled");
     expect(Date.now() - started).toBeLessThan(60_000);

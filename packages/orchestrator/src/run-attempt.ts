@@ -55,8 +55,9 @@ export class AttemptAborted extends Error {
 export interface AttemptControl {
   /** Cancel: aborts at once, mid-step; the worker is stopped. */
   signal: AbortSignal;
-  /** Graceful stop (server shutdown): checked between steps; the run is checkpointed and paused. */
-  stopRequested: () => boolean;
+  /** Graceful stop, checked between steps: returns why (server shutdown, time slice over) to have
+   * the run checkpointed and paused, undefined to go on. */
+  stopRequested: () => string | undefined;
 }
 
 /** The worker went away (process died, connection lost, heartbeats stopped). */
@@ -130,9 +131,10 @@ async function launchOnce(deps: AttemptDeps, run: Run, config: RunConfig, contro
     const engine = new StepEngine({ config, policy: session.policy, executor: deps.executor, learnabilitySampleRate: deps.learnabilitySampleRate });
     const total = config.schedule.totalSteps;
     while (current.step <= total) {
-      if (control.stopRequested()) {
-        await checkpoint(deps, runId, current, session, "server shutdown");
-        await transitionRun(prisma, { runId, to: "paused", actor: "server", reason: "server shutdown" });
+      const stopReason = control.stopRequested();
+      if (stopReason) {
+        await checkpoint(deps, runId, current, session, stopReason);
+        await transitionRun(prisma, { runId, to: "paused", actor: "orchestrator", reason: stopReason });
         return "paused";
       }
       const startedAt = new Date();
