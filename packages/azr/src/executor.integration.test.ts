@@ -4,6 +4,7 @@ import { afterAll, describe, expect, it } from "vitest";
 import { parseRunConfig } from "./config.ts";
 import { runStep, type GenerateRequest, type Generation, type StepIO } from "./driver.ts";
 import { initialState } from "./state.ts";
+import { completeProposal, prepareProposal } from "./step.ts";
 
 // One AZR step against the real sandboxed executor (packages/executor, bubblewrap backend): the
 // programs really run in Python, so gold outputs, invalid reasons and solver scores come from
@@ -115,5 +116,33 @@ describe.skipIf(!pool)("a step against the real sandboxed executor", { timeout: 
     expect(induction.map((s) => s.score)).toEqual([1, 0, 1, 0, 1, 0, 1, 0]); // str(a) fails on the int and dict inputs
     expect(out.folded.metrics.proposals.deduction).toMatchObject({ valid: 2, validRate: 0.25, invalidReasons: { "banned-import": 1, "runtime-error": 1, nondeterministic: 2, "unserialisable-output": 1, syntax: 1 } });
     expect(out.next.buffers.deduction.size).toBe(3);
+  });
+
+  it("applies both bannedCheck modes: strict also catches __import__, importlib and dotted names", async () => {
+    const programs = {
+      plainImport: "import random\ndef f(x):\n    return x",
+      dunderImport: "def f(x):\n    return __import__('random').__name__ + x",
+      importlib: "import importlib\ndef f(x):\n    return importlib.import_module('random').__name__ + x",
+      dotted: "import os.path\ndef f(x):\n    return os.path.join(x, 'a')",
+      clean: "import math\ndef f(x):\n    return x + str(math.pi)[:4]",
+    };
+    const verdictFor = async (mode: "strict" | "reference", code: string) => {
+      const r = parseRunConfig({ azr: { bannedCheck: mode } });
+      if (!r.ok) throw new Error(r.errors.join("; "));
+      const item = { id: "b", type: "deduction" as const, prompt: "", promptTokens: 0, references: [] };
+      const prepared = prepareProposal(item, proposal(code, "'p'"), r.config);
+      if (prepared.stage !== "run") throw new Error(`not run: ${JSON.stringify(prepared)}`);
+      const v = completeProposal(prepared, await pool!.run(prepared.request), r.config);
+      return v.valid ? "valid" : v.reason;
+    };
+    const results: Record<string, [string, string]> = {};
+    for (const [name, code] of Object.entries(programs)) results[name] = [await verdictFor("strict", code), await verdictFor("reference", code)];
+    expect(results).toEqual({
+      plainImport: ["banned-import", "banned-import"],
+      dunderImport: ["banned-import", "valid"],
+      importlib: ["banned-import", "valid"],
+      dotted: ["banned-import", "valid"],
+      clean: ["valid", "valid"],
+    });
   });
 });
