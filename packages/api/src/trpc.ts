@@ -47,9 +47,18 @@ export const createCallerFactory = t.createCallerFactory;
 
 // The procedure ladder, defined once: public → authenticated → read → write → admin.
 
-export const publicProcedure = t.procedure;
+/** Input errors say which field is wrong, in words, for every caller (HTTP, WebSocket, REST,
+ * in-process), not only where the error formatter runs. */
+export const publicProcedure = t.procedure.use(async ({ next }) => {
+  const result = await next();
+  if (!result.ok && result.error.code === "BAD_REQUEST" && result.error.cause instanceof ZodError) {
+    const issues = describeZodIssues(result.error.cause);
+    throw new TRPCError({ code: "BAD_REQUEST", message: issues.map((i) => `${i.path}: ${i.message}`).join("; "), cause: result.error.cause });
+  }
+  return result;
+});
 
-export const authenticatedProcedure = t.procedure.use(({ ctx, type, next }) => {
+export const authenticatedProcedure = publicProcedure.use(({ ctx, type, next }) => {
   if (ctx.auth === null) throw new TRPCError({ code: "UNAUTHORIZED", message: "missing credentials: send Authorization: Bearer <API token>" });
   if (!ctx.auth.ok) throw new TRPCError({ code: ctx.auth.code, message: ctx.auth.message });
   const principal = ctx.auth.principal;

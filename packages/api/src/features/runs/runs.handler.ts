@@ -30,7 +30,7 @@ function resolveConfig(admin: AdminConfig, overrides: unknown, preset: PresetNam
 
 export async function createRun(ctx: Ctx, input: z.output<typeof createRunInput>): Promise<RunDto> {
   const { prisma } = ctx.services.db;
-  const { config, poolName } = resolveConfig(ctx.services.admin, input.config, input.preset as PresetName | undefined, input.pool);
+  const { config, poolName } = resolveConfig(ctx.services.admin, input.config, input.preset, input.pool);
   const actor = actorOf(ctx.principal);
   const run = await prisma.$transaction(async (tx) => {
     const created = await tx.run.create({

@@ -1,4 +1,4 @@
-import { PRESET_NAMES } from "@azr/azr";
+import { PRESET_NAMES, type PresetName } from "@azr/azr";
 import { z } from "zod";
 import { limitSchema, RUN_STATUS_VALUES, runIdSchema, tagSchema, uuid } from "../common.ts";
 
@@ -10,7 +10,7 @@ const configOverrides = z.record(z.string(), z.unknown());
 export const createRunInput = z
   .object({
     name: runName.optional(),
-    preset: z.enum(PRESET_NAMES as [string, ...string[]], { error: `must be one of ${PRESET_NAMES.join(", ")}` }).optional(),
+    preset: z.enum(PRESET_NAMES as [PresetName, ...PresetName[]], { error: `must be one of ${PRESET_NAMES.join(", ")}` }).optional(),
     config: configOverrides.optional(),
     pool: poolName.optional(),
     tags: z.array(tagSchema).max(32).default([]),
