@@ -111,6 +111,17 @@ describe("huge and adversarial inputs", () => {
     expect(r).toEqual({ ok: true, inputs: new Array(10).fill("1"), message: "m" });
   });
 
+  it("stays linear with many fences on one long line", () => {
+    const line = "x```y".repeat(200_000);
+    const t0 = performance.now();
+    const fences = scanFences(line);
+    parseTripletProposal(primeResponse(`</think><answer>${line}</answer>`));
+    extractSolverField(line, "input");
+    expect(performance.now() - t0).toBeLessThan(2000);
+    expect(fences).toHaveLength(100_000);
+    expect(fences[0]).toEqual({ tag: "yx", body: "", start: 1 });
+  });
+
   it("never throws on arbitrary text", () => {
     const tokenish = fc.constantFrom("<think>", "</think>", "<answer>", "</answer>", "```", "```python\n", "```input\n", "```message\n", "# Input:", "input(", ")", "\n", "<input>", "</input>", "the output is ");
     const text = fc.oneof(fc.string({ unit: "binary" }), fc.array(fc.oneof(tokenish, fc.string()), { maxLength: 40 }).map((a) => a.join("")));

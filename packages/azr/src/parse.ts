@@ -59,10 +59,18 @@ export function scanFences(text: string): Fence[] {
     const afterTicks = open + ticks;
     const close = text.indexOf(marker, afterTicks);
     if (close < 0) return fences;
-    const newline = text.indexOf("\n", afterTicks);
+    // Look for the info line's end only inside this fence, so many fences on one long line
+    // stay linear overall.
+    let newline = -1;
+    for (let i = afterTicks; i < close; i++) {
+      if (text.charCodeAt(i) === 10) {
+        newline = i;
+        break;
+      }
+    }
     let tag: string;
     let body: string;
-    if (newline >= 0 && newline < close) {
+    if (newline >= 0) {
       tag = text.slice(afterTicks, newline).trim().split(/\s+/)[0] ?? "";
       body = text.slice(newline + 1, close);
     } else {
