@@ -32,6 +32,8 @@ def parse_args(argv=None):
     ap.add_argument("--allow-remote-code", action="store_true", help="let `load` set trust_remote_code (hf/vllm)")
     ap.add_argument("--threads", type=int, default=0, help="torch CPU threads (0: torch's default)")
     ap.add_argument("--gen-batch-size", type=int, default=256)
+    ap.add_argument("--parallel", choices=["ddp", "fsdp"], default="ddp",
+                    help="with several processes: replicate the model (ddp) or shard it (fsdp, torch >= 2.6)")
     ap.add_argument("--chunk-chars", type=int, default=None)
     ap.add_argument("--log-level", default="INFO")
     return ap.parse_args(argv)
@@ -57,7 +59,7 @@ def main(argv=None):
             torch.cuda.set_device(local)
             device = f"cuda:{local}"
         dist.init_process_group(backend, timeout=datetime.timedelta(days=7))
-    engine = Engine(args.backend, args.data_root, device, args.allow_remote_code, DistInfo(rank, world),
+    engine = Engine(args.backend, args.data_root, device, args.allow_remote_code, DistInfo(rank, world, mode=args.parallel),
                     args.gen_batch_size)
     if rank != 0:
         code = follow(engine)

@@ -9,7 +9,7 @@ import time
 
 import torch
 
-from . import generation, training
+from . import fsdp, generation, training
 from .backends import BACKENDS, BackendUnavailable, create_policy
 
 
@@ -83,23 +83,27 @@ class Engine:
             raise OpError("backend-unavailable", str(e))
         o = req["optimizer"]
         self.policy = policy
+        self.ref_model = None
+        if req["referenceModel"]:
+            import copy
+            self.ref_model = copy.deepcopy(policy.model).eval().requires_grad_(False)
+        self._parallelize()  # before the optimizer: FSDP replaces the parameters with shards
         self.optimizer = torch.optim.AdamW(policy.model.parameters(), lr=o["lr"], betas=(o["beta1"], o["beta2"]),
                                            eps=o["eps"], weight_decay=o["weightDecay"])
         self.generator = torch.Generator().manual_seed(req["seed"])
         self.step = 0
         self.rollouts.clear()
         self.next_rollout = 0
-        self.ref_model = None
-        if req["referenceModel"]:
-            import copy
-            self.ref_model = copy.deepcopy(policy.model).eval().requires_grad_(False)
-        self._wrap_ddp()
         if req.get("checkpoint"):
             self.op_restore({"path": req["checkpoint"]})
         return self._load_result()
 
-    def _wrap_ddp(self):
-        if self.dist.world > 1:
+    def _parallelize(self):
+        if self.dist.fsdp:
+            if not fsdp.available():
+                raise OpError("backend-unavailable", f"FSDP needs torch >= 2.6 (fully_shard); this is torch {torch.__version__}")
+            fsdp.shard(self.policy, self.dist.world)
+        elif self.dist.world > 1:
             from torch.nn.parallel import DistributedDataParallel as DDP
             self.dist.ddp = DDP(self.policy.model)
 
@@ -129,6 +133,8 @@ class Engine:
         gen = self.generator
         if req.get("seed") is not None:
             gen = torch.Generator().manual_seed(req["seed"] * 7919 + self.dist.rank)
+        if self.dist.fsdp:
+            fsdp.refresh_generation_copy(p)
         t0 = time.time()
         local = rows[self.dist.rank::self.dist.world]
         if p.generate_override is not None:
@@ -203,6 +209,7 @@ class Engine:
                                     olds if req["oldLogprobs"] == "generation" else None, req, self.dist,
                                     self.ref_model, progress)
         self.step += result["optimizerSteps"]
+        self._updated()
         if req["release"]:
             for i in ids:
                 self.rollouts.pop(i, None)
@@ -217,7 +224,12 @@ class Engine:
                 g["lr"] = req["lr"]
         result = training.train_sft(p, self.optimizer, token_lists, req, self.dist, progress)
         self.step += len(result["losses"])
+        self._updated()
         return dict(step=self.step, **result)
+
+    def _updated(self):
+        if self.dist.fsdp:
+            self.policy.gen_stale = True
 
     def op_release(self, req):
         if req["all"]:
@@ -232,19 +244,23 @@ class Engine:
             raise OpError("not-loaded", "save: no model loaded")
         final = self.resolve(req["path"])
         tmp = final + ".tmp"
+        model_state = optim_state = None
+        if self.dist.fsdp:  # gathered on rank 0 (collectives: every rank takes part)
+            model_state = fsdp.full_model_state(self.policy.model, cpu_offload=True)
+            optim_state = fsdp.full_optimizer_state(self.policy.model, self.optimizer)
         if self.dist.rank == 0:
             shutil.rmtree(tmp, ignore_errors=True)
             os.makedirs(tmp)
-            self.policy.save_weights(tmp)
+            self.policy.save_weights(tmp, model_state)
             # torch.load(weights_only=True) on torch 1.13 reads tensors but not floats: tensors go to
             # trainer.pt, every other value to meta.json.
-            tensors, plain = split_state({"optimizer": self.optimizer.state_dict(), "rng": self._rng_state(),
+            tensors, plain = split_state({"optimizer": optim_state or self.optimizer.state_dict(), "rng": self._rng_state(),
                                           "reference": self.ref_model.state_dict() if self.ref_model is not None else None})
             torch.save(tensors, os.path.join(tmp, "trainer.pt"))
             with open(os.path.join(tmp, "meta.json"), "w") as f:
                 json.dump({"backend": self.backend, "model": self.policy.name, "step": self.step, "format": 1,
                            "next_rollout": self.next_rollout, "tiny": self.policy.model.config if self.backend == "tiny" else None,
-                           "state": plain}, f)
+                           "fsdp": self.dist.fsdp, "state": plain}, f)
             shutil.rmtree(final, ignore_errors=True)
             os.replace(tmp, final)
         self._barrier()
@@ -265,14 +281,20 @@ class Engine:
             self.op_load({"type": "load", "model": "tiny", "tiny": meta["tiny"], "dtype": "float32", "seed": 0,
                           "optimizer": {"lr": 1e-6, "beta1": 0.9, "beta2": 0.999, "eps": 1e-8, "weightDecay": 0},
                           "gradientCheckpointing": False, "referenceModel": False, "trustRemoteCode": False})
-        self.policy.load_weights(path)
+        if meta.get("fsdp", False) != self.dist.fsdp:
+            raise OpError("failed-precondition", "path: FSDP and non-FSDP checkpoints are not interchangeable yet")
         tensors = torch.load(os.path.join(path, "trainer.pt"), map_location="cpu", weights_only=True)
         state = join_state(tensors, meta["state"])
         optim = state["optimizer"]
         for g in optim["param_groups"]:
             g["betas"] = tuple(g["betas"])
-        optim["state"] = {int(k): v for k, v in optim["state"].items()}
-        self.optimizer.load_state_dict(optim)
+        if self.dist.fsdp:  # full state on every rank, each keeps its shard
+            fsdp.load_full_state(self.policy.model, self.optimizer, self.policy.read_weights(path), optim)
+            self.policy.gen_stale = True
+        else:
+            self.policy.load_weights(path)
+            optim["state"] = {int(k): v for k, v in optim["state"].items()}
+            self.optimizer.load_state_dict(optim)
         torch.set_rng_state(state["rng"]["torch"])
         self.generator.set_state(state["rng"]["generator"])
         if "cuda" in state["rng"] and torch.cuda.is_available():

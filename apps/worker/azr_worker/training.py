@@ -88,8 +88,28 @@ def recompute_logprobs(policy, module, items, micro_batch_size):
 
 
 class DistInfo:
-    def __init__(self, rank=0, world=1, ddp_module=None):
-        self.rank, self.world, self.ddp = rank, world, ddp_module
+    """rank/world of this process; `mode` is "ddp" (ddp holds the DDP wrapper) or "fsdp"."""
+
+    def __init__(self, rank=0, world=1, ddp_module=None, mode="ddp"):
+        self.rank, self.world, self.ddp, self.mode = rank, world, ddp_module, mode
+
+    @property
+    def fsdp(self):
+        return self.world > 1 and self.mode == "fsdp"
+
+
+def _grad_sync(dist, sync):
+    """DDP: a context skipping the all-reduce on accumulation passes; FSDP: the same switch."""
+    if dist.ddp is not None and not sync:
+        return dist.ddp.no_sync()
+    if dist.fsdp:
+        dist.module.set_requires_gradient_sync(sync)
+    return contextlib.nullcontext()
+
+
+def _clip(params, max_norm):
+    norm = torch.nn.utils.clip_grad_norm_(params, max_norm)
+    return float(norm.full_tensor() if hasattr(norm, "full_tensor") else norm)  # FSDP: a DTensor
 
 
 def _local_share(batch, dist):
@@ -100,7 +120,7 @@ def train_ppo(policy, optimizer, items, advantages, old_logprobs, cfg, dist=None
     """items: (prompt_ids, completion_ids) per rollout; advantages: floats; old_logprobs: a tensor per
     rollout (completion length) or None to recompute. Returns the metrics of the `train` result."""
     dist = dist or DistInfo()
-    module = dist.ddp or policy.model
+    module = dist.module = dist.ddp or policy.model
     t0 = time.time()
     if old_logprobs is None:
         old_logprobs = recompute_logprobs(policy, policy.model, items, cfg["microBatchSize"])
@@ -128,9 +148,7 @@ def train_ppo(policy, optimizer, items, advantages, old_logprobs, cfg, dist=None
             for r, i in enumerate(micro):
                 p = len(items[i][0])
                 old[r, p - 1:p - 1 + len(items[i][1])] = old_logprobs[i].to(policy.device)
-            sync = dist.ddp is None or k == n_micro - 1
-            ctx = contextlib.nullcontext() if sync else dist.ddp.no_sync()
-            with ctx:
+            with _grad_sync(dist, k == n_micro - 1):
                 logp, entropy = token_logprobs(policy, module, ids, mask, with_entropy=True)
                 pg_tok, clipped = ppo_token_loss(logp, old, adv.expand_as(logp), cfg["clipLow"], cfg["clipHigh"],
                                                  cfg["dualClip"])
@@ -155,7 +173,7 @@ def train_ppo(policy, optimizer, items, advantages, old_logprobs, cfg, dist=None
                 sums["approx_kl"] += float(((old - logp.detach()) * resp).sum())
                 sums["entropy"] += float((entropy.detach() * resp).sum())
                 sums["tokens"] += int(n_tok)
-        grad_norms.append(float(torch.nn.utils.clip_grad_norm_(policy.model.parameters(), cfg["gradClip"])))
+        grad_norms.append(_clip(policy.model.parameters(), cfg["gradClip"]))
         optimizer.step()
         policy.after_update()
         sums["loss"] += mb_loss
@@ -197,7 +215,7 @@ def _reduce(sums, dist):
 def train_sft(policy, optimizer, token_lists, cfg, dist=None, progress=None):
     """Next-token cross-entropy on whole texts, token-mean per optimizer step."""
     dist = dist or DistInfo()
-    module = dist.ddp or policy.model
+    module = dist.module = dist.ddp or policy.model
     t0 = time.time()
     policy.model.train()
     losses, total_tokens = [], 0
@@ -217,14 +235,13 @@ def train_sft(policy, optimizer, token_lists, cfg, dist=None, progress=None):
             ids, mask, _ = batch_tensors([(token_lists[i][:1], token_lists[i][1:]) for i in micro], policy.pad_id,
                                          policy.device)
             target = mask[:, 1:].float()
-            sync = dist.ddp is None or k == n_micro - 1
-            with (contextlib.nullcontext() if sync else dist.ddp.no_sync()):
+            with _grad_sync(dist, k == n_micro - 1):
                 logp, _ = token_logprobs(policy, module, ids, mask)
                 loss = -(logp * target).sum() / max(n_tok, 1) * weight
                 (loss * dist.world).backward()
             step_loss += float(loss.detach())
             total_tokens += int(target.sum()) if weight else 0
-        torch.nn.utils.clip_grad_norm_(policy.model.parameters(), cfg["gradClip"])
+        _clip(policy.model.parameters(), cfg["gradClip"])
         optimizer.step()
         policy.after_update()
         losses.append(_reduce({"l": step_loss}, dist)["l"])

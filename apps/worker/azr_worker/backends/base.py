@@ -13,6 +13,7 @@ class Policy:
     backend = "base"
     name = ""
     model = None            # torch.nn.Module trained by the optimizer
+    gen_model = None        # FSDP: a full copy used for generation (see fsdp.py)
     device = None
     dtype = None
     vocab_size = 0
@@ -42,11 +43,20 @@ class Policy:
         """The cache restricted to batch rows `index`, or None if the backend cannot."""
         return None
 
-    def state_dict_for_save(self):
-        return self.model.state_dict()
+    def fsdp_units(self):
+        """Submodules sharded as separate FSDP units (the transformer blocks)."""
+        return []
 
-    def save_weights(self, directory):
+    def save_weights(self, directory, state=None):
+        """Writes the weights (`state`, or the model's own state dict) into `directory`."""
         raise NotImplementedError
+
+    def read_weights(self, directory):
+        """The state dict saved by save_weights."""
+        raise NotImplementedError
+
+    def load_weights(self, directory):
+        self.model.load_state_dict(self.read_weights(directory))
 
     # Generation engines other than the trainer's forward (vLLM) override these.
     generate_override = None

@@ -65,7 +65,8 @@ class HFPolicy(Policy):
         return self.tokenizer.decode(ids, skip_special_tokens=True)
 
     def forward(self, ids, mask, pos, cache):
-        out = self.model(input_ids=ids, attention_mask=mask, position_ids=pos, past_key_values=cache, use_cache=True)
+        model = self.gen_model or self.model
+        out = model(input_ids=ids, attention_mask=mask, position_ids=pos, past_key_values=cache, use_cache=True)
         return out.logits, out.past_key_values
 
     def logits(self, module, ids, mask):
@@ -80,12 +81,17 @@ class HFPolicy(Policy):
             return tuple(tuple(t.index_select(0, index) for t in layer) for layer in cache)
         return None
 
-    def save_weights(self, directory):
+    def fsdp_units(self):
+        inner = getattr(self.model, "model", None)
+        return list(getattr(inner, "layers", []))
+
+    def save_weights(self, directory, state=None):
         target = os.path.join(directory, "model")
-        self.model.save_pretrained(target, safe_serialization=True)
+        model = self.gen_model or self.model  # an unsharded module to call save_pretrained on
+        model.save_pretrained(target, safe_serialization=True, state_dict=state if state is not None else self.model.state_dict())
         self.tokenizer.save_pretrained(target)
 
-    def load_weights(self, directory):
+    def read_weights(self, directory):
         target = os.path.join(directory, "model")
         try:
             from safetensors.torch import load_file
@@ -95,9 +101,15 @@ class HFPolicy(Policy):
         for name in sorted(os.listdir(target)):
             if name.endswith(".safetensors"):
                 state.update(load_file(os.path.join(target, name), device=str(self.device)))
-        missing, unexpected = self.model.load_state_dict(state, strict=False)
-        # tied embeddings are saved once; anything else missing is an error
-        tied = {k for k in missing if "lm_head" in k} if getattr(self.model.config, "tie_word_embeddings", False) else set()
-        if set(missing) - tied or unexpected:
-            raise RuntimeError(f"checkpoint does not match the model: missing {sorted(set(missing) - tied)[:5]}, "
-                               f"unexpected {sorted(unexpected)[:5]}")
+        # tied embeddings are saved once (under the input embedding's name)
+        if getattr(self.model.config, "tie_word_embeddings", False):
+            embed = self.model.get_input_embeddings().weight
+            embed_key = next((n for n, p in self.model.named_parameters() if p is embed), None)
+            for key in self.model.state_dict():
+                if key not in state and "lm_head" in key and embed_key in state:
+                    state[key] = state[embed_key]
+        expected = set(self.model.state_dict())
+        if set(state) != expected:
+            raise RuntimeError(f"checkpoint does not match the model: missing {sorted(expected - set(state))[:5]}, "
+                               f"unexpected {sorted(set(state) - expected)[:5]}")
+        return state

@@ -117,7 +117,7 @@ class TinyPolicy(Policy):
 
     def forward(self, ids, mask, pos, cache):
         with self._autocast():
-            logits, cache = self.model(ids, mask, pos, cache)
+            logits, cache = (self.gen_model or self.model)(ids, mask, pos, cache)
         return logits.float(), cache
 
     def logits(self, module, ids, mask):
@@ -135,9 +135,11 @@ class TinyPolicy(Policy):
     def select_cache(self, cache, index):
         return [(k.index_select(0, index), v.index_select(0, index)) for k, v in cache]
 
-    def save_weights(self, directory):
-        torch.save(self.model.state_dict(), os.path.join(directory, "model.pt"))
+    def fsdp_units(self):
+        return list(self.model.blocks)
 
-    def load_weights(self, directory):
-        state = torch.load(os.path.join(directory, "model.pt"), map_location=self.device, weights_only=True)
-        self.model.load_state_dict(state)
+    def save_weights(self, directory, state=None):
+        torch.save(state if state is not None else self.model.state_dict(), os.path.join(directory, "model.pt"))
+
+    def read_weights(self, directory):
+        return torch.load(os.path.join(directory, "model.pt"), map_location=self.device, weights_only=True)
