@@ -136,7 +136,9 @@ class Engine:
         if self.dist.fsdp:
             fsdp.refresh_generation_copy(p)
         t0 = time.time()
-        local = rows[self.dist.rank::self.dist.world]
+        # rows are split across data-parallel groups; ranks of one vLLM tensor-parallel group share theirs
+        tp = getattr(p, "tensor_parallel", 1)
+        local = rows[self.dist.rank // tp::max(1, self.dist.world // tp)]
         if p.generate_override is not None:
             seqs = p.generate_override([encoded[i] for i, _ in local], req, gen)
         else:

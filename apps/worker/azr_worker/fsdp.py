@@ -24,7 +24,8 @@ def shard(policy, world):
     from torch.distributed.device_mesh import init_device_mesh
     from torch.distributed.fsdp import fully_shard
     mesh = init_device_mesh(policy.device.type, (world,))
-    policy.gen_model = copy.deepcopy(policy.model).eval().requires_grad_(False)
+    if policy.generate_override is None:  # vLLM generates from its own copy
+        policy.gen_model = copy.deepcopy(policy.model).eval().requires_grad_(False)
     for unit in policy.fsdp_units():
         fully_shard(unit, mesh=mesh)
     fully_shard(policy.model, mesh=mesh)
@@ -56,7 +57,7 @@ def load_full_state(model, optimizer, model_state, optimizer_state):
 
 
 def refresh_generation_copy(policy):
-    if policy.gen_stale:
+    if policy.gen_model is not None and policy.gen_stale:
         with torch.no_grad():
             policy.gen_model.load_state_dict(full_model_state(policy.model))
         policy.gen_stale = False

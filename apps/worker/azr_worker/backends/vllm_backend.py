@@ -42,6 +42,9 @@ class VLLMPolicy(HFPolicy):
                       max_model_len=v.get("maxModelLen") or p.context_length)
         if world > 1:
             kwargs["distributed_executor_backend"] = "external_launcher"
+        if world % v["tensorParallelSize"]:
+            raise BackendUnavailable("vllm", f"tensorParallelSize {v['tensorParallelSize']} must divide the {world} processes")
+        p.tensor_parallel = v["tensorParallelSize"]
         p.llm = vllm.LLM(**kwargs)
         p.vllm = vllm
         p.sleep_mode = v["enableSleepMode"]
@@ -63,7 +66,11 @@ class VLLMPolicy(HFPolicy):
         return worker.model_runner.model
 
     def _sync_weights(self):
-        state = self.model.state_dict()
+        if any(hasattr(t, "full_tensor") for t in self.model.parameters()):  # FSDP shards: gather first
+            from ..fsdp import full_model_state
+            state = full_model_state(self.model)
+        else:
+            state = self.model.state_dict()
         self._engine_model().load_weights(((name, t) for name, t in state.items()))
         self.llm.reset_prefix_cache()
         self.stale = False
