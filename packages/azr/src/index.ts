@@ -17,3 +17,4 @@ export * from "./step.ts";
 export * from "./fold.ts";
 export * from "./state.ts";
 export * from "./driver.ts";
+export * from "./seeding.ts";
