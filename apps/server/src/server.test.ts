@@ -68,6 +68,35 @@ describe("npm start's server process on the embedded database", () => {
     }
   }, 60_000);
 
+  it("first start prints an admin token once; it works on the API, a worker token does not; AZR_ADMIN_TOKEN is honoured", async () => {
+    const dataDir = mkdtempSync(path.join(tmpdir(), "azr-server-"));
+    try {
+      const s = startServer(["--port", "0"], { AZR_DATA_DIR: dataDir, AZR_ADMIN_TOKEN: "" });
+      const url = await s.listening;
+      const token = /^\s+(azr_pat_\S+)$/m.exec(s.output())?.[1];
+      expect(token).toBeDefined();
+      const me = await fetch(`${url}/api/v1/whoami`, { headers: { authorization: `Bearer ${token}` } });
+      expect(await me.json()).toMatchObject({ userName: "admin", scope: "admin" });
+      expect((await fetch(`${url}/api/v1/runs`)).status).toBe(401);
+      const doc = await fetch(`${url}/api/openapi.json`);
+      expect(((await doc.json()) as { openapi: string }).openapi).toBe("3.1.0");
+      s.child.kill("SIGTERM");
+      expect(await s.exited).toBe(0);
+
+      const preset = "azr_pat_" + "A".repeat(43);
+      const again = startServer(["--port", "0"], { AZR_DATA_DIR: dataDir, AZR_ADMIN_TOKEN: preset });
+      const url2 = await again.listening;
+      expect(again.output()).not.toMatch(/^\s+azr_pat_/m);
+      expect(again.output()).toContain("registered AZR_ADMIN_TOKEN");
+      expect((await fetch(`${url2}/api/v1/whoami`, { headers: { authorization: `Bearer ${preset}` } })).status).toBe(200);
+      expect((await fetch(`${url2}/api/v1/whoami`, { headers: { authorization: `Bearer ${token}` } })).status).toBe(200);
+      again.child.kill("SIGTERM");
+      expect(await again.exited).toBe(0);
+    } finally {
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+  }, 60_000);
+
   it("exits with a one-line explanation for a malformed DATABASE_URL", async () => {
     const s = startServer(["--port", "0"], { DATABASE_URL: "mysql://x@y/z" });
     expect(await s.exited).toBe(1);

@@ -1,15 +1,37 @@
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
+import type { Duplex } from "node:stream";
+import type { IncomingMessage } from "node:http";
+import { createApi, type Api, type RunControl } from "@azr/api";
 import type { Database } from "@azr/db";
+import type { AdminConfig } from "@azr/orchestrator";
 import type { ServerOptions } from "./options.ts";
+
+/** Where workers dial in. The API never serves it: API tokens are refused there and worker
+ * tokens everywhere else (the worker hub verifies them with the API's AuthService). */
+export const WORKER_PATH = "/worker";
+
+export interface ControlPlaneOptions {
+  admin?: AdminConfig;
+  /** The orchestrator's RunControl; default: database transitions only. */
+  runControl?: RunControl;
+  /** Set when TLS terminates at a reverse proxy in front of this server. */
+  secureCookies?: boolean;
+  /** Takes WebSocket upgrades on WORKER_PATH (the worker hub); without it they are refused. */
+  workerUpgrade?: (req: IncomingMessage, socket: Duplex, head: Buffer) => void;
+  log?: (line: string) => void;
+}
 
 export interface ControlPlane {
   url: string;
+  api: Api;
   close(): Promise<void>;
 }
 
-/** The control-plane HTTP server. It serves health now; the API and worker endpoints mount here. */
-export async function startControlPlane(db: Database, options: ServerOptions): Promise<ControlPlane> {
+/** The control-plane HTTP server: /healthz, the API (tRPC, REST, OpenAPI, session sign-in) and
+ * its WebSocket subscriptions on one port. */
+export async function startControlPlane(db: Database, options: ServerOptions, extra: ControlPlaneOptions = {}): Promise<ControlPlane> {
+  const api = createApi({ db, admin: extra.admin, runControl: extra.runControl, secureCookies: extra.secureCookies, log: extra.log ?? ((line) => console.error(line)) });
   const server: Server = createServer((req, res) => {
     const url = new URL(req.url ?? "/", "http://localhost");
     if (req.method === "GET" && url.pathname === "/healthz") {
@@ -19,12 +41,25 @@ export async function startControlPlane(db: Database, options: ServerOptions): P
         .catch((e: unknown) => reply(503, { status: "database-unavailable", error: String(e) }));
       return;
     }
-    reply(404, { error: `no route for ${req.method} ${url.pathname}` });
+    api.handleHttp(req, res).then(
+      (handled) => {
+        if (!handled) reply(404, { error: `no route for ${req.method} ${url.pathname}` });
+      },
+      () => {
+        if (!res.headersSent) reply(500, { error: "internal error" });
+      },
+    );
 
     function reply(status: number, body: unknown) {
       res.writeHead(status, { "content-type": "application/json" });
       res.end(JSON.stringify(body));
     }
+  });
+  server.on("upgrade", (req, socket, head) => {
+    const path = new URL(req.url ?? "/", "http://localhost").pathname;
+    if (path === WORKER_PATH && extra.workerUpgrade) return extra.workerUpgrade(req, socket, head);
+    if (api.handleUpgrade(req, socket, head)) return;
+    socket.end("HTTP/1.1 404 Not Found\r\nConnection: close\r\n\r\n");
   });
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
@@ -34,6 +69,11 @@ export async function startControlPlane(db: Database, options: ServerOptions): P
   const host = address.includes(":") ? `[${address}]` : address;
   return {
     url: `http://${host}:${port}`,
-    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+    api,
+    async close() {
+      await api.close();
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
   };
 }
