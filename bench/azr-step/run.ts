@@ -34,6 +34,7 @@ import {
   type TaskBuffers,
   type TripletTask,
 } from "@azr/azr";
+import { cpus, loadavg } from "node:os";
 import { loadCorpus } from "../../packages/azr/src/fixtures/corpus.ts";
 
 const TARGET_MS = 250;
@@ -42,7 +43,11 @@ const BUFFER_SIZE = Number(process.env.BUFFER_SIZE ?? 4096);
 
 const config = defaultRunConfig(); // batch 64, n = 8, K = 6, 10 induction inputs
 const corpus = loadCorpus();
-const proposalsOf = (kind: string) => corpus.filter((r) => r.kind === kind).map((r) => r.completion);
+// The corpus's deliberately huge records (MBs of reasoning) cannot come out of a policy capped at
+// max_response_length = 8096 tokens; they are left out of the step workload.
+const MAX_COMPLETION_CHARS = 64 * 1024;
+const proposalsOf = (kind: string) =>
+  corpus.filter((r) => r.kind === kind && r.completion.length <= MAX_COMPLETION_CHARS).map((r) => r.completion);
 const tripletCompletions = proposalsOf("triplet");
 const inductionCompletions = proposalsOf("induction");
 const deductionAnswers = proposalsOf("solve-output");
@@ -249,13 +254,17 @@ const round = (x: number) => +x.toFixed(2);
 const out = {
   bench: "azr-step",
   node: process.version,
+  cpus: cpus().length,
+  // Other work on the machine inflates medians; min is the uncontended cost.
+  loadAverage1m: { before: +loadavg()[0]!.toFixed(2), after: 0 },
   runs: RUNS,
   config: { taskTypes: config.azr.taskTypes.length, batchSize: config.azr.batchSize, learnabilitySamples: config.azr.learnabilitySamples, references: config.azr.references },
   trajectories: { trained: 6 * config.azr.batchSize, learnabilitySolves: 3 * config.azr.batchSize * config.azr.learnabilitySamples },
   bufferEntriesPerType: BUFFER_SIZE,
-  fixtures: corpus.length,
+  fixtures: { total: corpus.length, usedInWorkload: corpus.filter((r) => r.completion.length <= MAX_COMPLETION_CHARS).length },
   targetMs: TARGET_MS,
   fixtureResponses: measure(""),
   longResponses: measure(LONG_PAD),
 };
+out.loadAverage1m.after = +loadavg()[0]!.toFixed(2);
 console.log(JSON.stringify(out, null, 2));
