@@ -1,7 +1,7 @@
 import { z } from "zod";
 import { parseLiteral } from "./pyliteral.ts";
 import type { Rng } from "./rng.ts";
-import type { BufferEntry, InductionTask, TaskRecord, TaskType, TripletTask } from "./types.ts";
+import type { BufferEntry, InductionTask, TaskRecord, TripletTask } from "./types.ts";
 
 // Task buffers (azr-spec §4): one per task type, append-only with a size cap that keeps the
 // oldest entries, exact-duplicate rejection, and the step each entry was added at (seeds: 0).
@@ -16,8 +16,8 @@ export function taskKey(task: TaskRecord): string {
 }
 
 export class TaskBuffer<T extends TaskRecord> {
-  private readonly items: BufferEntry<T>[];
-  private readonly keys: Set<string>;
+  private items: BufferEntry<T>[];
+  private keys: Set<string>;
 
   constructor(
     readonly capacity: number,
@@ -58,8 +58,9 @@ export class TaskBuffer<T extends TaskRecord> {
 
   /** A copy that can grow without touching this one (entries themselves are immutable). */
   clone(): TaskBuffer<T> {
-    const copy = Object.create(TaskBuffer.prototype) as TaskBuffer<T>;
-    Object.assign(copy, { capacity: this.capacity, items: this.items.slice(), keys: new Set(this.keys) });
+    const copy = new TaskBuffer<T>(this.capacity);
+    copy.items = this.items.slice();
+    copy.keys = new Set(this.keys);
     return copy;
   }
 }
@@ -68,10 +69,6 @@ export interface TaskBuffers {
   abduction: TaskBuffer<TripletTask>;
   deduction: TaskBuffer<TripletTask>;
   induction: TaskBuffer<InductionTask>;
-}
-
-export function bufferFor(buffers: TaskBuffers, type: TaskType): TaskBuffer<TripletTask> | TaskBuffer<InductionTask> {
-  return buffers[type];
 }
 
 export function cloneBuffers(b: TaskBuffers): TaskBuffers {

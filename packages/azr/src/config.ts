@@ -81,8 +81,7 @@ export const azrConfigSchema = z
     maxOutputChars: int().min(1).default(4000),
     inductionReward: z.enum(["binary", "accuracy"]).default("binary"),
   })
-  .strict()
-  .refine((c) => c.taskTypes.length > 0, { path: ["taskTypes"], message: "at least one task type" });
+  .strict();
 
 export const samplingConfigSchema = z
   .object({

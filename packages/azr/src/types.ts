@@ -34,8 +34,6 @@ export interface InductionTask {
 
 export type TaskRecord = TripletTask | InductionTask;
 
-export type TaskFor<T extends TaskType> = T extends "induction" ? InductionTask : TripletTask;
-
 /** A task as it sits in a buffer: the step that produced it (0 for seeds). */
 export interface BufferEntry<T extends TaskRecord = TaskRecord> {
   task: T;
