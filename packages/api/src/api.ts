@@ -35,6 +35,7 @@ export function createApi(options: CreateApiOptions) {
     handleUpgrade: ws.handleUpgrade,
     /** In-process calls with a given context (tests, server-side rendering). */
     caller: (ctx: Omit<ApiContext, "services">) => createCallerFactory(appRouter)({ ...ctx, services }),
+    terminateLiveConnections: ws.terminateAll,
     close: ws.close,
   };
 }

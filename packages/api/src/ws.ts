@@ -28,6 +28,10 @@ export function createWsHandler(services: ApiServices) {
       wss.handleUpgrade(req, socket, head, (ws) => wss.emit("connection", ws, req));
       return true;
     },
+    /** Drops every live connection (clients reconnect and resume); used before a restart and in tests. */
+    terminateAll(): void {
+      for (const client of wss.clients) client.terminate();
+    },
     async close(): Promise<void> {
       handler.broadcastReconnectNotification();
       for (const client of wss.clients) client.terminate();
