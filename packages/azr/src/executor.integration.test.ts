@@ -11,7 +11,14 @@ import { completeProposal, prepareProposal } from "./step.ts";
 // CPython. The model is a scripted double (no trained policy here): it writes the completions
 // below, chosen to hit each validation outcome.
 
-const pool: ExecutorPool | undefined = await createExecutor({ backend: "bwrap", runners: 2 }).catch(() => undefined);
+// Host uids of its own (when run as root): RLIMIT_NPROC counts per uid, so sharing the executor
+// suite's uids while its fork-bomb cases run in parallel would make both flaky.
+const UID_BASE = 2_000_104_000;
+let unavailable = "";
+const pool: ExecutorPool | undefined = await createExecutor({ backend: "bwrap", runners: 2, bwrap: { uidBase: UID_BASE } }).catch((e: Error) => {
+  unavailable = e.message.split("\n")[0]!;
+  return undefined;
+});
 afterAll(async () => {
   await pool?.close();
 });
@@ -74,7 +81,7 @@ class ScriptedModel implements StepIO {
   }
 }
 
-describe.skipIf(!pool)("a step against the real sandboxed executor", { timeout: 120_000 }, () => {
+describe.skipIf(!pool)(`a step against the real sandboxed executor${pool ? "" : ` (no sandbox: ${unavailable})`}`, { timeout: 120_000 }, () => {
   it("validates, judges and rewards from values computed by CPython", async () => {
     const state = initialState(config);
     const out = await runStep(state, config, new ScriptedModel(pool!), (t) => t.split(/\s+/).length);
