@@ -81,13 +81,14 @@ export const adminConfigSchema = z
     models: z.record(name, modelEntrySchema).refine((m) => Object.keys(m).length > 0, "at least one model is needed"),
     checkpoints: z
       .object({
-        root: z.string().min(1).default(".azr/checkpoints"),
+        /** Relative paths are under the data directory (AZR_DATA_DIR, default .azr). */
+        root: z.string().min(1).default("checkpoints"),
         keepLast: z.number().int().min(1).default(3),
         /** metric key whose best checkpoint is kept besides the last ones; none when unset */
         keepBestBy: z.string().optional(),
       })
       .strict()
-      .default({ root: ".azr/checkpoints", keepLast: 3 }),
+      .default({ root: "checkpoints", keepLast: 3 }),
   })
   .strict();
 export type AdminConfig = z.infer<typeof adminConfigSchema>;
@@ -95,7 +96,7 @@ export type AdminConfig = z.infer<typeof adminConfigSchema>;
 /** What a fresh install gets: one local CPU pool and the tiny model. */
 export const defaultAdminConfig: AdminConfig = adminConfigSchema.parse({
   pools: [{ name: "local", launcher: "local", concurrency: 1 }],
-  models: { tiny: { backend: "tiny", source: { kind: "random-init" } } },
+  models: { tiny: { backend: "tiny", source: { kind: "random-init" }, tiny: { nLayer: 2, nHead: 4, dModel: 128, contextLength: 3072 } } },
 });
 
 export class AdminConfigError extends Error {

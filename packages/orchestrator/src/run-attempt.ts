@@ -116,16 +116,24 @@ async function launchOnce(deps: AttemptDeps, run: Run, config: RunConfig, contro
 
   try {
     await deps.checkpoints.sweep(runId);
-    const latest = await deps.checkpoints.latest(runId);
+    // Where this attempt starts: the run's own newest checkpoint; for a fork without one yet, the
+    // parent's checkpoint it was forked from; otherwise the seed buffers.
+    const own = await deps.checkpoints.latest(runId);
+    const parent = !own && run.parentCheckpointId ? await parentCheckpoint(deps, run.parentCheckpointId) : undefined;
+    const start = own ?? parent;
     session = await guard(deps.workers(run, config));
-    await guard(session.load(latest ? `${latest.row.location}/model` : undefined));
-    let current: AzrState = latest ? latest.state : initialState(config);
-    await prepareDatabaseFor(prisma, runId, current, latest === undefined);
+    await guard(session.load(start ? `${start.row.location}/model` : undefined));
+    let current: AzrState = start ? start.state : initialState(config);
+    await prepareDatabaseFor(prisma, runId, current, own ? "resume" : parent ? "fork" : "fresh");
     await transitionRun(prisma, {
       runId,
       to: "running",
       actor: "orchestrator",
-      reason: latest ? `resumed from the checkpoint of step ${latest.row.step}` : "worker ready; starting from the seed buffers",
+      reason: own
+        ? `resumed from the checkpoint of step ${own.row.step}`
+        : parent
+          ? `forked from run ${parent.row.runId} at step ${parent.row.step}`
+          : "worker ready; starting from the seed buffers",
     });
 
     const engine = new StepEngine({ config, policy: session.policy, executor: deps.executor, learnabilitySampleRate: deps.learnabilitySampleRate });
@@ -172,12 +180,23 @@ async function checkpoint(deps: AttemptDeps, runId: string, state: AzrState, ses
 }
 
 /** Makes the database agree with the state the attempt starts from: steps after it are
- * discarded (they will be re-run), and a fresh run gets its seed buffer entries. */
-async function prepareDatabaseFor(prisma: PrismaClient, runId: string, state: AzrState, fresh: boolean) {
+ * discarded (they will be re-run); a fresh run gets its seed entries, a fork a copy of the
+ * buffers it inherits. */
+async function prepareDatabaseFor(prisma: PrismaClient, runId: string, state: AzrState, mode: "fresh" | "resume" | "fork") {
   await discardStepsAfter(prisma, runId, state.step - 1);
-  if (!fresh) return;
-  await prisma.bufferEntry.deleteMany({ where: { runId, stepAdded: 0 } });
+  if (mode === "resume") return;
+  await prisma.bufferEntry.deleteMany({ where: { runId } });
   await prisma.bufferEntry.createMany({
-    data: TASK_TYPES.flatMap((type) => state.buffers[type].entries().map((e) => bufferEntryData(runId, type, e.task, 0, "seed"))),
+    data: TASK_TYPES.flatMap((type) =>
+      state.buffers[type].entries().map((e) => bufferEntryData(runId, type, e.task, e.step, e.step === 0 ? "seed" : mode === "fork" ? "imported" : "proposed")),
+    ),
   });
+}
+
+async function parentCheckpoint(deps: AttemptDeps, checkpointId: string) {
+  const row = await deps.prisma.checkpoint.findUnique({ where: { id: checkpointId } });
+  if (!row || row.deletedAt) throw new Error(`the checkpoint this run was forked from (${checkpointId}) no longer exists`);
+  const loaded = deps.checkpoints.load(row);
+  if (!loaded) throw new Error(`the checkpoint this run was forked from is missing its files at ${row.location}`);
+  return { row, ...loaded };
 }

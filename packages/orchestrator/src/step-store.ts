@@ -16,6 +16,17 @@ export interface StepWrite {
   added: { type: TaskType; task: TaskRecord }[];
 }
 
+/** PostgreSQL text cannot hold NUL; model output can. Stored as U+FFFD so the row still says
+ * where the byte was. */
+export function storableText(text: string): string {
+  return text.includes("\u0000") ? text.replaceAll("\u0000", "\uFFFD") : text;
+}
+
+function storableJson(value: unknown): Prisma.InputJsonValue | undefined {
+  if (value === null || value === undefined) return undefined;
+  return JSON.parse(storableText(JSON.stringify(value)).replaceAll("\\u0000", "\\ufffd")) as Prisma.InputJsonValue;
+}
+
 export function bufferEntryData(runId: string, type: TaskType, task: TaskRecord, stepAdded: number, origin: "seed" | "proposed" | "imported"): Prisma.BufferEntryCreateManyInput {
   return task.kind === "induction"
     ? { runId, taskType: type, program: task.snippet, imports: task.imports, inputs: task.inputs, outputs: task.outputs, message: task.message, stepAdded, origin }
@@ -59,11 +70,11 @@ export async function recordStep(prisma: PrismaClient, w: StepWrite): Promise<vo
           taskType: r.taskType,
           role: r.role,
           purpose: r.purpose,
-          prompt: r.prompt,
-          response: r.response,
-          parsed: (r.parsed ?? undefined) as Prisma.InputJsonValue | undefined,
+          prompt: storableText(r.prompt),
+          response: storableText(r.response),
+          parsed: storableJson(r.parsed),
           valid: r.valid,
-          invalidReason: r.invalidReason,
+          invalidReason: r.invalidReason === null ? null : storableText(r.invalidReason),
           executorStatus: r.executorStatus,
           reward: r.reward,
           advantage: r.advantage,

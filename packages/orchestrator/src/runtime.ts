@@ -1,0 +1,104 @@
+import path from "node:path";
+import type { Database, Run } from "@azr/db";
+import { BwrapBackend, ExecutorPool } from "@azr/executor";
+import { loadAdminConfig, type AdminConfig, type PoolConfig } from "./admin-config.ts";
+import { CheckpointStore } from "./checkpoints.ts";
+import { localWorkerFactory } from "./local-worker.ts";
+import { Orchestrator } from "./orchestrator.ts";
+import type { StepProgress, WorkerFactory } from "./run-attempt.ts";
+import { transitionRun } from "./run-lifecycle.ts";
+import { InProcessRunQueue, PgBossRunQueue, type RunQueue } from "./run-queue.ts";
+
+// Everything the control plane needs to run runs, assembled from the environment: the admin
+// configuration, the sandboxed executor pool, the run queue that fits the database, checkpoint
+// storage under the data directory, and a worker launcher per pool kind.
+
+export interface RuntimeOptions {
+  db: Database;
+  /** Models and checkpoints live here (AZR_DATA_DIR, default .azr). */
+  dataDir: string;
+  /** The admin file (AZR_ADMIN_CONFIG); built-in defaults when absent. */
+  adminConfigFile?: string;
+  executorRunners?: number;
+  /** Launchers for pool kinds other than `local` (docker, kubernetes). */
+  launchers?: Partial<Record<PoolConfig["launcher"], (pool: PoolConfig) => WorkerFactory>>;
+  onStep?: (p: StepProgress) => void;
+  onWorkerLog?: (runId: string, line: string) => void;
+  log?: (line: string) => void;
+}
+
+export interface Runtime {
+  orchestrator: Orchestrator;
+  admin: AdminConfig;
+  adminSource: string;
+  queue: RunQueue;
+  executor: ExecutorPool;
+  checkpoints: CheckpointStore;
+  close(): Promise<void>;
+}
+
+export async function startRuntime(o: RuntimeOptions): Promise<Runtime> {
+  const { config: admin, source } = loadAdminConfig(o.adminConfigFile);
+  const executor = await new ExecutorPool(new BwrapBackend(), { runners: o.executorRunners }).start();
+  try {
+    const pools = admin.pools.map((p) => ({ name: p.name, concurrency: p.concurrency }));
+    const queue: RunQueue = o.db.target.kind === "postgres" ? new PgBossRunQueue(o.db.target.url, pools) : new InProcessRunQueue(pools);
+    const checkpoints = new CheckpointStore(o.db.prisma, { root: path.resolve(o.dataDir, admin.checkpoints.root), keepLast: admin.checkpoints.keepLast });
+    const local = localWorkerFactory({ dataRoot: o.dataDir, models: admin.models, onLog: o.onWorkerLog });
+    const orchestrator = new Orchestrator({
+      prisma: o.db.prisma,
+      admin,
+      queue,
+      executor,
+      checkpoints,
+      onStep: o.onStep,
+      log: o.log,
+      workersFor: (pool) => {
+        if (pool.launcher === "local") return local;
+        const make = o.launchers?.[pool.launcher];
+        if (!make) throw new Error(`pool "${pool.name}" uses the ${pool.launcher} launcher, which this server was not started with`);
+        return make(pool);
+      },
+    });
+    await orchestrator.start();
+    return {
+      orchestrator,
+      admin,
+      adminSource: source,
+      queue,
+      executor,
+      checkpoints,
+      async close() {
+        await orchestrator.shutdown();
+        await executor.close();
+      },
+    };
+  } catch (e) {
+    await executor.close();
+    throw e;
+  }
+}
+
+/** The API's RunControl (packages/api) served by the orchestrator: state changes go through the
+ * same transitions, and the orchestrator schedules or stops the work. */
+export class OrchestratorRunControl {
+  constructor(
+    private readonly prisma: Database["prisma"],
+    private readonly orchestrator: Orchestrator,
+  ) {}
+
+  async runCreated(run: Run): Promise<void> {
+    await this.orchestrator.submit(run.id);
+  }
+
+  async cancel(runId: string, actor: string, reason: string): Promise<Run> {
+    await this.orchestrator.cancel(runId, actor, reason);
+    return this.prisma.run.findUniqueOrThrow({ where: { id: runId } });
+  }
+
+  async resume(runId: string, actor: string, reason: string): Promise<Run> {
+    const run = await transitionRun(this.prisma, { runId, to: "queued", actor, reason });
+    await this.orchestrator.submit(runId);
+    return run;
+  }
+}
