@@ -101,7 +101,8 @@ describe("huge and adversarial inputs", () => {
     const completion = `${filler}</think>\n<answer>\n\`\`\`python\ndef f(x):\n    return x\n\`\`\`\n\`\`\`input\n1\n\`\`\`\n</answer>`;
     const t0 = performance.now();
     const r = parseTripletProposal(primeResponse(completion));
-    expect(performance.now() - t0).toBeLessThan(500);
+    // Generous bound: it only has to tell linear (milliseconds) from quadratic (minutes) under CI load.
+    expect(performance.now() - t0).toBeLessThan(5000);
     expect(r).toEqual({ ok: true, code: "def f(x):\n    return x", input: "1" });
   });
 
@@ -117,7 +118,7 @@ describe("huge and adversarial inputs", () => {
     const fences = scanFences(line);
     parseTripletProposal(primeResponse(`</think><answer>${line}</answer>`));
     extractSolverField(line, "input");
-    expect(performance.now() - t0).toBeLessThan(2000);
+    expect(performance.now() - t0).toBeLessThan(10_000);
     expect(fences).toHaveLength(100_000);
     expect(fences[0]).toEqual({ tag: "yx", body: "", start: 1 });
   });
