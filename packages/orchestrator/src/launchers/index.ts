@@ -1,0 +1,24 @@
+export type {
+  LaunchedWorker,
+  Launcher,
+  LauncherKind,
+  LeftoverWorker,
+  LogOptions,
+  ReconcileOptions,
+  ReconcileReport,
+  WorkerBackend,
+  WorkerObservation,
+  WorkerSpec,
+  WorkerState,
+} from "./types.ts";
+export { LauncherError } from "./types.ts";
+export { LocalLauncher, type LocalLauncherOptions } from "./local.ts";
+export { CONTAINER_DATA_ROOT, DOCKER_LABELS, DockerLauncher, type DockerLauncherOptions } from "./docker.ts";
+export {
+  KUBERNETES_LABELS,
+  KubernetesLauncher,
+  jobName,
+  kubernetesManifests,
+  type KubernetesLauncherOptions,
+  type KubernetesManifests,
+} from "./kubernetes.ts";
