@@ -11,3 +11,4 @@ export * from "./run-queue.ts";
 export * from "./orchestrator.ts";
 export * from "./local-worker.ts";
 export * from "./runtime.ts";
+export * from "./reproducibility.ts";

@@ -45,6 +45,7 @@ export function localWorkerFactory(opts: LocalWorkerOptions): WorkerFactory {
     return {
       policy: new WorkerPolicy(client, config),
       died,
+      describe: () => ({ backend: client.hello.backend, versions: client.hello.versions, devices: client.hello.devices, host: "local" }),
       saver: {
         save: async (dir) => ({ bytes: (await client.request("save", { path: relativeToDataRoot(opts.dataRoot, dir) }, { timeoutMs: 600_000 })).bytes }),
       },

@@ -85,6 +85,7 @@ describe.each(testBackends)("a run attempt end to end with the recorded-response
     expect(ckpts.map((c) => c.step)).toEqual([2, 3]);
     expect(existsSync(path.join(ckpts[1]!.location, "control.json"))).toBe(true);
     const transitions = await db.prisma.runEvent.findMany({ where: { runId: run.id, kind: "transition" }, orderBy: { id: "asc" } });
+    expect(after.reproducibility).toMatchObject({ codeVersion: expect.any(String), controlPlane: { node: process.version } });
     expect(transitions.map((t) => t.toStatus)).toEqual(["provisioning", "running", "checkpointing", "running", "checkpointing", "running", "completed"]);
   });
 

@@ -1,6 +1,7 @@
 import type { PrismaClient, Run } from "@azr/db";
 import { initialState, parseRunConfig, TASK_TYPES, type AzrState, type RunConfig } from "@azr/azr";
 import type { CheckpointStore, ModelSaver } from "./checkpoints.ts";
+import { captureReproducibility, type WorkerDescription } from "./reproducibility.ts";
 import { stepMetrics } from "./metrics.ts";
 import type { Policy } from "./policy.ts";
 import { logRunEvent, transitionRun } from "./run-lifecycle.ts";
@@ -20,6 +21,8 @@ export interface WorkerSession {
   load(checkpointModelDir: string | undefined): Promise<void>;
   /** Rejects when the worker dies; never resolves otherwise while it lives. */
   died: Promise<never>;
+  /** Backend, versions and devices the worker reported, for the reproducibility record. */
+  describe?(): WorkerDescription;
   close(): Promise<void>;
 }
 
@@ -124,6 +127,7 @@ async function launchOnce(deps: AttemptDeps, run: Run, config: RunConfig, contro
     session = await guard(deps.workers(run, config));
     await guard(session.load(start ? `${start.row.location}/model` : undefined));
     let current: AzrState = start ? start.state : initialState(config);
+    await prisma.run.update({ where: { id: runId }, data: { reproducibility: captureReproducibility(session.describe?.() ?? null) as object } });
     await prepareDatabaseFor(prisma, runId, current, own ? "resume" : parent ? "fork" : "fresh");
     await transitionRun(prisma, {
       runId,
