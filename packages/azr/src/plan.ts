@@ -26,6 +26,7 @@ export interface SolveItem {
   type: TaskType;
   task: TaskRecord;
   prompt: string;
+  promptTokens: number;
 }
 
 export interface StepPlan {
@@ -62,9 +63,21 @@ export function planStep({ config, buffers, rng: rngState, step, countTokens }: 
   for (const type of azr.taskTypes) {
     const tripletBuffer = type === "induction" ? undefined : buffers[type];
     // Solver tasks are chosen before this step's proposals exist, as in the reference.
-    selectSolverTasks<TaskRecord>(buffers[type] as TaskBuffer<TaskRecord>, azr.batchSize, step, azr.solverRecencyWindow, rng).forEach((task, i) => {
-      solve.push({ id: `s${step}.${type}.solve.${i}`, type, task, prompt: solvePrompt(templates, type, task) });
-    });
+    const buffer = buffers[type] as TaskBuffer<TaskRecord>;
+    let index = 0;
+    for (let task of selectSolverTasks<TaskRecord>(buffer, azr.batchSize, step, azr.solverRecencyWindow, rng)) {
+      let prompt = solvePrompt(templates, type, task);
+      let tokens = countTokens(prompt);
+      // A task whose solver prompt exceeds the policy's prompt length is swapped for a uniform
+      // draw from the buffer, and dropped if none fits (the batch is then smaller).
+      for (let attempt = 0; tokens > config.sampling.maxPromptLength && attempt < azr.promptResampleAttempts; attempt++) {
+        task = buffer.at(rng.int(buffer.size)).task;
+        prompt = solvePrompt(templates, type, task);
+        tokens = countTokens(prompt);
+      }
+      if (tokens > config.sampling.maxPromptLength) continue;
+      solve.push({ id: `s${step}.${type}.solve.${index++}`, type, task, prompt, promptTokens: tokens });
+    }
     for (let i = 0; i < azr.batchSize; i++) {
       const id = `s${step}.${type}.propose.${i}`;
       const draw = (): { prompt: string; refs: TripletTask[] } => {

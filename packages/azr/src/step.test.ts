@@ -91,6 +91,25 @@ describe("step planner", () => {
   });
 });
 
+describe("solve batch prompt length", () => {
+  it("swaps tasks whose solver prompt is too long, and drops them if nothing fits", () => {
+    const huge: TripletTask = { ...SEED_TRIPLET, snippet: `def f(a):\n    return a${" + 0".repeat(3000)}`, input: "'h'", output: "'h'" };
+    const buffers = createBuffers(100, { triplets: [SEED_TRIPLET, huge] });
+    buffers.deduction.add({ ...huge, input: "'i'", output: "'i'" }, 1);
+    const c = config({ azr: { batchSize: 4, taskTypes: ["deduction"] }, sampling: { maxPromptLength: 2000 } });
+    const plan = planStep({ config: c, buffers, rng: initialState(c).rng, step: 2, countTokens: words });
+    expect(plan.solve.length).toBeGreaterThan(0);
+    for (const s of plan.solve) {
+      expect(s.promptTokens).toBeLessThanOrEqual(2000);
+      expect(s.task).toEqual(SEED_TRIPLET);
+    }
+    expect(plan.solve.map((s) => s.id)).toEqual(plan.solve.map((_, i) => `s2.deduction.solve.${i}`));
+    const onlyHuge = createBuffers(100, { triplets: [huge] });
+    const none = planStep({ config: c, buffers: onlyHuge, rng: initialState(c).rng, step: 1, countTokens: words });
+    expect(none.solve).toEqual([]);
+  });
+});
+
 describe("proposals", () => {
   const c = config();
   const item = (type: "deduction" | "abduction" | "induction", references: TripletTask[] = [SEED_TRIPLET]) => ({
