@@ -37,7 +37,7 @@ try {
   const prompts = Array.from({ length: rollouts }, (_, i) =>
     `## Task ${i}: predict the output of f\n\`\`\`python\ndef f(xs):\n    return sorted(set(xs))[::-1][:${i % 7}]\n\`\`\`\n\`\`\`input\n[${i}, 3, 1, 2, ${i % 5}]\n\`\`\`\nAssistant: <think>`,
   );
-  const steps: { wall: number; compute: number; genTps: number; trainTps: number; bytes: number }[] = [];
+  const steps: { wall: number; compute: number; genTps: number; trainTps: number; trainSeqTps: number; bytes: number }[] = [];
   for (let s = 0; s < (quick ? 1 : 3); s++) {
     const t0 = performance.now();
     const g = await w.client.generate({ prompts, n: 1, maxTokens, temperature: 1, seed: s, tag: "bench" });
@@ -45,7 +45,8 @@ try {
     const t = await w.client.train({ rollouts: advantages, miniBatchSize: 128, microBatchSize: 32 });
     const wall = (performance.now() - t0) / 1000;
     const bytes = JSON.stringify({ prompts }).length + JSON.stringify(g).length + JSON.stringify(advantages).length + JSON.stringify(t).length;
-    steps.push({ wall, compute: g.seconds + t.seconds, genTps: g.tokensPerSecond, trainTps: t.tokensPerSecond, bytes });
+    const trainSeqTps = (g.promptTokens + g.completionTokens) / t.seconds; // every token goes through the trainer
+    steps.push({ wall, compute: g.seconds + t.seconds, genTps: g.tokensPerSecond, trainTps: t.tokensPerSecond, trainSeqTps, bytes });
   }
 
   // 3. the control plane's own share of that: serialising and validating the step's messages in TS
@@ -70,7 +71,9 @@ try {
     device: "cpu (tiny backend)",
     model: { parameters: loaded.parameters, contextLength: loaded.contextLength },
     generateTokensPerSecond: Math.round(stats(steps.map((x) => x.genTps)).p50),
+    // response tokens trained per second, and all tokens (prompt + response) through the trainer
     trainTokensPerSecond: Math.round(stats(steps.map((x) => x.trainTps)).p50),
+    trainSequenceTokensPerSecond: Math.round(stats(steps.map((x) => x.trainSeqTps)).p50),
     emptyRequestRoundTripMs: Object.fromEntries(Object.entries(stats(rtts)).map(([k, v]) => [k, Number(v.toFixed(3))])),
     step384: {
       rollouts,

@@ -102,7 +102,8 @@ def _generate_batch(policy, seqs, max_tokens, temperature, top_k, top_p, stop, w
                 keep.append(row)
         if not keep:
             break
-        if len(keep) < len(active):
+        # drop finished rows from the batch once a quarter of it is done (each drop copies the cache)
+        if len(keep) <= 0.75 * len(active):
             index = torch.tensor(keep, dtype=torch.long, device=dev)
             selected = policy.select_cache(cache, index)
             if selected is not None:

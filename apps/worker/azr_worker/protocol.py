@@ -132,15 +132,25 @@ def validate(name, value):
     return _check(value, DEFS[name], "")
 
 
-def parse_request(text):
-    """Parses and validates one request's JSON text; returns the request with defaults applied."""
+def loads(text):
     try:
-        msg = json.loads(text)
+        return json.loads(text)
     except (ValueError, RecursionError) as e:
         raise ProtocolError("invalid", f"not JSON: {e}")
+
+
+def _request_id(msg):
+    rid = msg.get("id") if isinstance(msg, dict) else None
+    return rid if isinstance(rid, str) and 0 < len(rid) <= 128 else None
+
+
+def parse_request(msg):
+    """Validates one request (JSON text or its parsed value); returns it with defaults applied."""
+    if isinstance(msg, str):
+        msg = loads(msg)
     if not isinstance(msg, dict):
         raise ProtocolError("invalid", "message: expected an object")
-    rid = msg.get("id") if isinstance(msg.get("id"), str) and 0 < len(msg.get("id")) <= 128 else None
+    rid = _request_id(msg)
     kind = msg.get("type")
     if not isinstance(kind, str):
         raise ProtocolError("invalid", "type: required", rid)
@@ -151,6 +161,22 @@ def parse_request(text):
     except ProtocolError as e:
         e.request_id = rid
         raise
+
+
+def parse_frame(text, assembler):
+    """One frame from the control plane: a request (returned), or a chunk of one (None until the
+    last chunk completes it). Raises ProtocolError carrying whatever request id could be read."""
+    msg = loads(text)
+    if isinstance(msg, dict) and msg.get("type") == "chunk":
+        try:
+            whole = assembler.push(validate("chunk", msg))
+        except ProtocolError as e:
+            e.request_id = _request_id(msg)
+            raise
+        if whole is None:
+            return None
+        msg = loads(whole)
+    return parse_request(msg)
 
 
 def encode_frames(message, chunk_chars=None):

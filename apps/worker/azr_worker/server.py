@@ -65,22 +65,12 @@ class Worker:
         try:
             if len(text) > 2 * self.chunk_chars + 4096 and not text.startswith('{"type":"chunk"'):
                 raise protocol.ProtocolError("oversized", f"frame of {len(text)} characters; send large messages as chunks")
-            if text.startswith('{"type":"chunk"') or '"chunk"' in text[:64]:
-                msg = json.loads(text)
-                if isinstance(msg, dict) and msg.get("type") == "chunk":
-                    chunk = protocol.validate("chunk", msg)
-                    whole = assembler.push(chunk)
-                    if whole is None:
-                        return
-                    text = whole
-            req = protocol.parse_request(text)
+            req = protocol.parse_frame(text, assembler)
         except protocol.ProtocolError as e:
             self.error(e.request_id, e.code, e.message)
             return
-        except (ValueError, RecursionError) as e:
-            self.error(None, "invalid", f"not JSON: {e}")
-            return
-        self.jobs.put_nowait(req)
+        if req is not None:
+            self.jobs.put_nowait(req)
 
     async def _serve_jobs(self):
         loop = asyncio.get_running_loop()

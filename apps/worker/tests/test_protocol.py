@@ -63,3 +63,23 @@ class CorpusTest(unittest.TestCase):
             for f in frames:
                 c.push(json.loads(f))
         self.assertEqual(e.exception.code, "oversized")
+
+
+class FrameTest(unittest.TestCase):
+    def test_a_chunked_request_is_reassembled_and_validated(self):
+        request = {"type": "generate", "id": "g9", "prompts": ["p" * 300] * 20}
+        a = protocol.ChunkAssembler()
+        frames = protocol.encode_frames(request, 500)
+        got = [protocol.parse_frame(f, a) for f in frames]
+        self.assertTrue(all(g is None for g in got[:-1]))
+        self.assertEqual(got[-1]["n"], 1)
+        self.assertEqual(got[-1]["prompts"], request["prompts"])
+        bad = protocol.encode_frames({"type": "generate", "id": "g10", "prompts": [], "pad": "x" * 600}, 500)
+        b = protocol.ChunkAssembler()
+        with self.assertRaises(ProtocolError) as c:
+            for f in bad:
+                protocol.parse_frame(f, b)
+        self.assertEqual((c.exception.request_id, c.exception.code), ("g10", "invalid"))
+        with self.assertRaises(ProtocolError) as c:
+            protocol.parse_frame('{"type":"chunk","id":"c1","seq":"x"}', b)
+        self.assertEqual(c.exception.request_id, "c1")

@@ -130,7 +130,10 @@ export class WorkerClient extends EventEmitter<WorkerClientEvents> {
       this.reconnectTimer = setTimeout(() => this.failAll("disconnected", "worker did not reconnect in time"), this.opts.reconnectTimeoutMs);
     });
     if (hello) {
+      // A new process under the same worker id has none of the old one's state or requests.
+      const restarted = hello.pid !== this.hello.pid || !hello.reconnect;
       this.hello = hello;
+      if (restarted) this.failAll("disconnected", "the worker restarted; its state and the requests in flight are lost");
       this.emit("reconnect", hello);
     }
     for (const frame of early) this.onFrame(frame);

@@ -259,6 +259,30 @@ describe("worker lifetime", () => {
     }
   });
 
+  it("fails the requests in flight when a new process takes over the worker id", async () => {
+    const hub = await WorkerHub.listen({ verifyToken: tokenVerifier("t") });
+    const root = dataRoot();
+    const first = spawnLocalWorker({ url: hub.url, token: "t", dataRoot: root, workerId: "same" });
+    let second: ReturnType<typeof spawnLocalWorker> | undefined;
+    try {
+      const client = await hub.waitForWorker("same", 60_000);
+      await client.load({ model: "tiny", tiny: SMALL });
+      const pending = client.generate({ prompts: Array(64).fill("x"), n: 8, maxTokens: 60 }).catch((e: unknown) => e);
+      first.child.kill("SIGKILL");
+      await first.exited;
+      second = spawnLocalWorker({ url: hub.url, token: "t", dataRoot: root, workerId: "same" });
+      expect(await pending).toMatchObject({ code: "disconnected", message: expect.stringMatching(/restarted/) });
+      expect(hub.workers()).toHaveLength(1);
+      expect(client.hello.pid).toBe(second.pid);
+      await expect(client.stats()).resolves.toMatchObject({ model: null, step: 0 });
+      await client.shutdown();
+    } finally {
+      await first.stop();
+      await second?.stop();
+      await hub.close();
+    }
+  });
+
   it("sends heartbeats naming the request being served, and progress", async () => {
     const hub = await WorkerHub.listen({ verifyToken: tokenVerifier("t") });
     const proc = spawnLocalWorker({ url: hub.url, token: "t", dataRoot: dataRoot(), heartbeatSeconds: 0.1 });

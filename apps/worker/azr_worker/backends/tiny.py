@@ -24,16 +24,35 @@ class Block(nn.Module):
         self.ln2 = nn.LayerNorm(d_model)
         self.mlp = nn.Sequential(nn.Linear(d_model, 4 * d_model), nn.GELU(), nn.Linear(4 * d_model, d_model))
 
-    def forward(self, x, bias, past_k=None, past_v=None):
+    def forward(self, x, bias, cache=None):
+        """cache: None (training: no cache kept) or [k_buf, v_buf, length], updated in place."""
         B, T, C = x.shape
         q, k, v = self.qkv(self.ln1(x)).split(C, dim=2)
         q, k, v = (t.view(B, T, self.n_head, C // self.n_head).transpose(1, 2) for t in (q, k, v))
-        if past_k is not None:
-            k, v = torch.cat([past_k, k], dim=2), torch.cat([past_v, v], dim=2)
-        att = (q @ k.transpose(-2, -1)) / math.sqrt(q.size(-1)) + bias
-        y = F.softmax(att, dim=-1) @ v
+        if cache is not None:
+            n = cache[2]
+            cache[0], cache[1] = _append(cache[0], n, k), _append(cache[1], n, v)
+            cache[2] = n + T
+            k, v = cache[0][:, :, :n + T], cache[1][:, :, :n + T]
+        if hasattr(F, "scaled_dot_product_attention"):  # torch >= 2.0: fused kernels
+            y = F.scaled_dot_product_attention(q, k, v, attn_mask=bias)
+        else:
+            y = F.softmax((q @ k.transpose(-2, -1)) / math.sqrt(q.size(-1)) + bias, dim=-1) @ v
         x = x + self.proj(y.transpose(1, 2).reshape(B, T, C))
-        return x + self.mlp(self.ln2(x)), k, v
+        return x + self.mlp(self.ln2(x))
+
+
+def _append(buf, n, new):
+    """Writes `new` [B, H, T, D] at position n of a preallocated buffer, growing it by doubling
+    (so a generation step copies one token's keys, not the whole cache)."""
+    T = new.size(2)
+    if buf is None or n + T > buf.size(2):
+        grown = new.new_empty(new.size(0), new.size(1), max(2 * (n + T), 64), new.size(3))
+        if buf is not None:
+            grown[:, :, :n] = buf[:, :, :n]
+        buf = grown
+    buf[:, :, n:n + T] = new
+    return buf
 
 
 class TinyGPT(nn.Module):
@@ -55,9 +74,10 @@ class TinyGPT(nn.Module):
         if isinstance(m, nn.Linear) and m.bias is not None:
             nn.init.zeros_(m.bias)
 
-    def forward(self, ids, mask, pos, cache=None):
-        """ids, pos: [B, T]; mask: [B, S] over cached + new tokens (1 = real token).
-        Returns logits [B, T, V] and the new cache (a list of (k, v) per block)."""
+    def forward(self, ids, mask, pos, cache=None, use_cache=False):
+        """ids, pos: [B, T]; mask: [B, S] over cached + new tokens (1 = real token). With use_cache
+        (generation) `cache` is the list returned by the previous call, or None to start one.
+        Returns logits [B, T, V] and the cache."""
         B, T = ids.shape
         S = mask.shape[1]
         x = self.tok(ids) + self.pos(pos)
@@ -65,16 +85,17 @@ class TinyGPT(nn.Module):
         causal = torch.ones(T, S, dtype=torch.bool, device=ids.device).tril(S - T)
         allowed = causal[None, None] & mask[:, None, None, :].bool()
         bias = torch.zeros(allowed.shape, dtype=x.dtype, device=ids.device).masked_fill(~allowed, torch.finfo(x.dtype).min)
-        new_cache = []
+        if use_cache and cache is None:
+            cache = [[None, None, 0] for _ in self.blocks]
         for i, block in enumerate(self.blocks):
-            pk, pv = cache[i] if cache is not None else (None, None)
-            if self.gradient_checkpointing and self.training and cache is None:
-                x, k, v = checkpoint(block, x, bias, use_reentrant=False) if _has_reentrant_arg() else checkpoint(block, x, bias)
+            if use_cache:
+                x = block(x, bias, cache[i])
+            elif self.gradient_checkpointing and self.training:
+                x = checkpoint(block, x, bias, use_reentrant=False) if _has_reentrant_arg() else checkpoint(block, x, bias)
             else:
-                x, k, v = block(x, bias, pk, pv)
-            new_cache.append((k, v))
+                x = block(x, bias)
         logits = self.ln_f(x) @ self.tok.weight.t()
-        return logits, new_cache
+        return logits, cache
 
 
 def _has_reentrant_arg():
@@ -117,7 +138,7 @@ class TinyPolicy(Policy):
 
     def forward(self, ids, mask, pos, cache):
         with self._autocast():
-            logits, cache = (self.gen_model or self.model)(ids, mask, pos, cache)
+            logits, cache = (self.gen_model or self.model)(ids, mask, pos, cache, use_cache=True)
         return logits.float(), cache
 
     def logits(self, module, ids, mask):
@@ -133,7 +154,7 @@ class TinyPolicy(Policy):
         return torch.autocast(self.device.type, dtype=self.dtype)
 
     def select_cache(self, cache, index):
-        return [(k.index_select(0, index), v.index_select(0, index)) for k, v in cache]
+        return [[k.index_select(0, index), v.index_select(0, index), n] for k, v, n in cache]
 
     def fsdp_units(self):
         return list(self.model.blocks)
