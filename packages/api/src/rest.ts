@@ -1,7 +1,7 @@
 import { z } from "zod";
 import { compareInput } from "./features/compare/compare.schema.ts";
 import { listEventsInput } from "./features/events/events.schema.ts";
-import { keysInput, latestInput, seriesInput } from "./features/metrics/metrics.schema.ts";
+import { keysInput, latestInput, pointsInput, seriesInput } from "./features/metrics/metrics.schema.ts";
 import { listCheckpointsInput } from "./features/checkpoints/checkpoints.schema.ts";
 import { archiveRunInput, cancelRunInput, createRunInput, forkRunInput, listRunsInput, runIdInput, updateRunInput } from "./features/runs/runs.schema.ts";
 import { bufferInput, rolloutsInput } from "./features/samples/samples.schema.ts";
@@ -96,6 +96,7 @@ export const REST_ROUTES: RestRoute[] = [
   { method: "GET", path: "/api/v1/runs/{runId}/rollouts", procedure: "samples.rollouts", summary: "A run's rollouts with filters and full-text search", schema: rolloutsInput, queryParams: Object.keys(rolloutQuery), input: ({ params, query }) => ({ ...q(query, rolloutQuery), ...params }) },
   { method: "GET", path: "/api/v1/runs/{runId}/buffer", procedure: "samples.buffer", summary: "A run's task buffer entries", schema: bufferInput, queryParams: Object.keys(bufferQuery), input: ({ params, query }) => ({ ...q(query, bufferQuery), ...params }) },
   { method: "GET", path: "/api/v1/metrics/series", procedure: "metrics.series", summary: "Downsampled metric series (min/max/mean buckets)", schema: seriesInput, queryParams: Object.keys(seriesQuery), input: ({ query }) => q(query, seriesQuery) },
+  { method: "GET", path: "/api/v1/runs/{runId}/metrics/points", procedure: "metrics.points", summary: "Raw metric points by step (export; page with afterStep)", schema: pointsInput, queryParams: ["keys", "afterStep", "limit"], input: ({ params, query }) => ({ ...q(query, { keys: "list", afterStep: "number", limit: "number" }), ...params }) },
   { method: "GET", path: "/api/v1/metrics/latest", procedure: "metrics.latest", summary: "Latest value of each metric", schema: latestInput, queryParams: ["runIds", "keys"], input: ({ query }) => q(query, { runIds: "list", keys: "list" }) },
   { method: "GET", path: "/api/v1/metrics/keys", procedure: "metrics.keys", summary: "Metric keys the runs logged", schema: keysInput, queryParams: ["runIds"], input: ({ query }) => q(query, { runIds: "list" }) },
   { method: "POST", path: "/api/v1/compare", procedure: "compare.runs", summary: "Config diff, summary table and aligned series of runs", schema: compareInput, input: ({ body }) => body },

@@ -2,7 +2,7 @@ import { tracked } from "@trpc/server";
 import { readProcedure, router } from "../../trpc.ts";
 import { assertRunsExist, loadRun } from "../common.ts";
 import { downsample, latest, metricKeys, pointsAfter } from "./metrics.handler.ts";
-import { keysInput, latestInput, pointsSubscriptionInput, seriesInput } from "./metrics.schema.ts";
+import { keysInput, latestInput, pointsInput, pointsSubscriptionInput, seriesInput } from "./metrics.schema.ts";
 
 export const metricsRouter = router({
   series: readProcedure.input(seriesInput).query(async ({ ctx, input }) => {
@@ -16,6 +16,12 @@ export const metricsRouter = router({
   keys: readProcedure.input(keysInput).query(async ({ ctx, input }) => {
     await assertRunsExist(ctx.services.db.prisma, input.runIds);
     return { keys: await metricKeys(ctx.services.db.sql, input.runIds) };
+  }),
+  /** Raw points at full resolution, grouped by step, for export. */
+  points: readProcedure.input(pointsInput).query(async ({ ctx, input }) => {
+    await loadRun(ctx.services.db.prisma, input.runId);
+    const steps = await pointsAfter(ctx.services.db.sql, input.runId, input.afterStep, input.keys, input.limit);
+    return { steps, nextAfterStep: steps.length ? steps[steps.length - 1]!.step : null };
   }),
   /** New metric points as they are written, one message per step. On reconnect the client's last
    * tracked id (a step) resumes the feed after that step: no gaps, no duplicates, provided a step's

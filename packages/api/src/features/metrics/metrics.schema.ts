@@ -28,3 +28,14 @@ export const pointsSubscriptionInput = z
     lastEventId: z.string().regex(/^-?\d{1,10}$/, "must be a step number").nullish(),
   })
   .strict();
+
+export const pointsInput = z
+  .object({
+    runId: runIdSchema,
+    keys: z.array(metricKeySchema).max(200).optional(),
+    /** Steps after this one (exclusive); pages on by the returned `nextAfterStep`. */
+    afterStep: z.number().int().min(-1).default(-1),
+    /** Rows (step × key) per page, at most. */
+    limit: z.number().int().min(1).max(20_000).default(5000),
+  })
+  .strict();
