@@ -33,6 +33,7 @@ MIB = 1024 * 1024
 WRITABLE_ROOTS = tuple(p for p in os.environ.get("AZR_RUNNER_WRITABLE", "/tmp").split(":") if p)
 JOB_DIR_NAME = "job"
 HASH_SEED = os.environ.get("PYTHONHASHSEED", "random")
+GREET_ON_REQUEST = os.environ.get("AZR_RUNNER_GREETING") == "on-hello"
 MAX_STD_CAPTURE_HARD = 16 * MIB
 MAX_CONTAINER_DEPTH = 200
 MAX_MESSAGE_CHARS = 2000
@@ -900,11 +901,18 @@ def main():
     gc.collect()
     gc.freeze()
     gc.disable()
-    _write_line(1, {"ready": True, "protocol": PROTOCOL_VERSION, "python": sys.version.split()[0],
-                    "pid": os.getpid(), "uid": os.getuid(), "hashSeed": HASH_SEED})
+    greeting = {"ready": True, "protocol": PROTOCOL_VERSION, "python": sys.version.split()[0],
+                "pid": os.getpid(), "uid": os.getuid(), "hashSeed": HASH_SEED}
+    # A container's output is only seen once the pool has attached to it, which can be after the
+    # runner started: there the greeting is sent in answer to a hello line instead.
+    if not GREET_ON_REQUEST:
+        _write_line(1, greeting)
     for line in _read_lines(0):
         try:
             req = json.loads(line)
+            if isinstance(req, dict) and req.get("kind") == "hello":
+                _write_line(1, greeting)
+                continue
             if not isinstance(req, dict) or req.get("kind") not in ("check", "run"):
                 raise ValueError("not a check or run request")
         except Exception as exc:

@@ -1,9 +1,12 @@
 export { ExecutorPool, ExecutorClosedError, ExecutorQueueFullError, ExecutorRequestError } from "./pool.ts";
-export type { PoolOptions, PoolEvent } from "./pool.ts";
+export type { PoolOptions, PoolEvent, RequestWithoutId } from "./pool.ts";
 export { BwrapBackend, DEFAULT_PYTHON } from "./bwrap.ts";
 export type { BwrapOptions } from "./bwrap.ts";
+export { DockerBackend, DEFAULT_DOCKER_IMAGE, defaultInstallationId } from "./docker.ts";
+export type { DockerOptions } from "./docker.ts";
 export { SandboxUnavailableError } from "./backend.ts";
 export type { SandboxBackend, BackendName } from "./backend.ts";
+export { checkSandboxAvailability, createBackend, createExecutor } from "./availability.ts";
+export type { BackendAvailability, BackendOptions, ExecutorConfig, SandboxAvailability } from "./availability.ts";
 export type { ExecutorMetrics } from "./metrics.ts";
 export { RUNNER_PATH } from "./runner-source.ts";
-export type * from "@azr/protocol";

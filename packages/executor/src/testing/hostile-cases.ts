@@ -19,7 +19,10 @@ export interface HostileCase {
 }
 
 const LIMIT_MS = 1000;
-const limits = { timeoutMs: LIMIT_MS, memoryMb: 256, maxOutputBytes: 64 * 1024, maxValueBytes: 1024 * 1024 };
+// Cases that must time out get a 1 s limit (and must end within 1.5 s). Every other case gets a
+// generous limit, so that a loaded machine cannot turn its exact status into a timeout.
+const limits = { timeoutMs: 8000, memoryMb: 256, maxOutputBytes: 64 * 1024, maxValueBytes: 1024 * 1024 };
+const short = { ...limits, timeoutMs: LIMIT_MS };
 
 function call(r: ExecResult, i = 0, k = 0): CallOutcome | undefined {
   return r.calls[i]?.[k];
@@ -74,26 +77,30 @@ function run(program: string, calls: string[] = [""], extra: Partial<Omit<RunReq
   return () => ({ program, calls, limits, ...extra });
 }
 
+function runShort(program: string, calls: string[] = [""]) {
+  return run(program, calls, { limits: short });
+}
+
 export const HOSTILE_CASES: HostileCase[] = [
   // ---- time ----
-  { name: "infinite loop", request: run("def f():\n    while True:\n        pass"), check: all(status("timeout"), callStatus("timeout"), fastTimeout) },
+  { name: "infinite loop", request: runShort("def f():\n    while True:\n        pass"), check: all(status("timeout"), callStatus("timeout"), fastTimeout) },
   {
     name: "infinite loop with signals ignored",
-    request: run(
+    request: runShort(
       "import signal\nfor s in (signal.SIGTERM, signal.SIGINT, signal.SIGALRM, signal.SIGXCPU, signal.SIGHUP, signal.SIGUSR1):\n    signal.signal(s, signal.SIG_IGN)\ndef f():\n    while True:\n        pass",
     ),
     check: all(status("timeout"), fastTimeout),
   },
-  { name: "infinite loop while loading", request: run("while True:\n    pass\ndef f():\n    return 1"), check: all(status("timeout"), callStatus("not-run"), fastTimeout) },
-  { name: "sleep forever", request: run("import time\ndef f():\n    time.sleep(3600)"), check: all(status("timeout"), fastTimeout) },
+  { name: "infinite loop while loading", request: runShort("while True:\n    pass\ndef f():\n    return 1"), check: all(status("timeout"), callStatus("not-run"), fastTimeout) },
+  { name: "sleep forever", request: runShort("import time\ndef f():\n    time.sleep(3600)"), check: all(status("timeout"), fastTimeout) },
   {
     name: "stop itself with SIGSTOP",
-    request: run("import os, signal\ndef f():\n    os.kill(os.getpid(), signal.SIGSTOP)\n    return 1"),
+    request: runShort("import os, signal\ndef f():\n    os.kill(os.getpid(), signal.SIGSTOP)\n    return 1"),
     check: all(status("timeout"), fastTimeout),
   },
   {
     name: "calls before a timeout keep their results",
-    request: run("def f(x):\n    while x:\n        pass\n    return 7", ["0", "1", "0"]),
+    request: runShort("def f(x):\n    while x:\n        pass\n    return 7", ["0", "1", "0"]),
     check: all(status("timeout"), callValue(int(7), 0), callStatus("timeout", 1), callStatus("not-run", 2)),
   },
   // ---- processes ----
@@ -185,10 +192,18 @@ export const HOSTILE_CASES: HostileCase[] = [
     check: all(status("ok"), (r, ctx) => (JSON.stringify(r.calls).includes(ctx.envCanary) ? ["the host environment leaked"] : [])),
   },
   {
+    // Paths that exist only on the host. The Docker image has its own /etc and /root, so those
+    // are only looked for under bwrap, whose sandbox has no /etc at all.
     name: "host file system",
-    request: run(
-      "import os\ndef f():\n    seen = []\n    for p in ('/etc/passwd', '/root', '/home', '/work', '/var/run/docker.sock', '/run/docker.sock', '/usr/local/bin', '/usr/share'):\n        if os.path.exists(p):\n            seen.append(p)\n    return seen",
-    ),
+    request: (ctx) => {
+      const paths = ["/work", "/var/run/docker.sock", "/run/docker.sock", "/var/lib/docker", "/usr/local/bin/docker", "/proc/1/root/work"];
+      if (ctx.backend === "bwrap") paths.push("/etc/passwd", "/root", "/home", "/usr/share", "/usr/local");
+      return {
+        program: `import os\ndef f():\n    return [p for p in ${JSON.stringify(paths)} if os.path.exists(p)]`,
+        calls: [""],
+        limits,
+      };
+    },
     check: all(status("ok"), callValue({ t: "list", v: [] })),
   },
   // ---- writing ----

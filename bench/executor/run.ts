@@ -1,0 +1,248 @@
+// Executor benchmark: AZR-shaped workloads on ~1,000 fixture programs, on the sandboxed pool
+// (bwrap, Docker) and, in the same run, on a baseline reproducing the reference executor.
+//   npx tsx bench/executor/run.ts [--backends bwrap,docker] [--runners N]
+// Prints one JSON document.
+import { spawnSync } from "node:child_process";
+import { readFileSync } from "node:fs";
+import { availableParallelism, cpus } from "node:os";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import type { ExecRequest, ExecResult, PyValue } from "@azr/protocol";
+import { createBackend, ExecutorPool, checkSandboxAvailability } from "@azr/executor";
+import type { BackendName } from "@azr/executor";
+
+interface Fixture {
+  template: number;
+  program: string;
+  inputs: string[];
+  solverProgram: string;
+  solverInputs: string[];
+}
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const fixtures = (JSON.parse(readFileSync(path.join(here, "fixtures.json"), "utf8")) as { programs: Fixture[] }).programs;
+
+function arg(name: string): string | undefined {
+  const i = process.argv.indexOf(`--${name}`);
+  return i >= 0 ? process.argv[i + 1] : undefined;
+}
+
+const runners = Number(arg("runners") ?? availableParallelism());
+const wanted = (arg("backends") ?? "bwrap,docker").split(",").filter(Boolean) as BackendName[];
+
+// Deterministic task selection for the full-step mix: 64 proposals per task type, 64 solver
+// tasks per type, all distinct fixtures.
+const order = fixtures.map((_, i) => i).sort((a, b) => ((a * 7919) % 1000) - ((b * 7919) % 1000));
+const plan = {
+  all: fixtures.map((_, i) => i),
+  deduction: order.slice(0, 64),
+  abduction: order.slice(64, 128),
+  induction: order.slice(128, 192),
+  solveAbduction: order.slice(192, 256),
+  solveInduction: order.slice(256, 320),
+};
+const WORKLOADS = ["validation", "induction", "abduction-checks", "full-step"] as const;
+type Workload = (typeof WORKLOADS)[number];
+
+// AZR's banned list (azr-spec.md section 2), checked the strict way during validation.
+const CHECKS = {
+  bannedModules: ["logging", "random", "multiprocessing", "pebble", "subprocess", "threading", "datetime", "time", "hashlib", "hmac", "bcrypt", "os.sys", "os.path", "sys.exit", "os.environ", "calendar"],
+  bannedCheck: "strict" as const,
+  rejectInputCall: true,
+};
+const LIMITS = { timeoutMs: 10_000, memoryMb: 512, maxOutputBytes: 65_536, maxValueBytes: 1 << 20 };
+
+function pct(sorted: number[], q: number): number {
+  if (!sorted.length) return 0;
+  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))]!;
+}
+
+const key = (v: PyValue) => JSON.stringify(v);
+
+class Driver {
+  private n = 0;
+  latencies: number[] = [];
+  jobs = 0;
+  calls = 0;
+  problems = 0;
+  constructor(
+    private readonly pool: ExecutorPool,
+    private readonly concurrency: number,
+  ) {}
+
+  /** Runs a stage: all requests with bounded concurrency (a stage depends on the previous one). */
+  async stage(reqs: Omit<ExecRequest & { kind: "run" }, "id">[]): Promise<ExecResult[]> {
+    const out = new Array<ExecResult>(reqs.length);
+    let next = 0;
+    const worker = async () => {
+      while (next < reqs.length) {
+        const i = next++;
+        const req = { ...reqs[i]!, id: `j${this.n++}`, kind: "run" as const, limits: LIMITS };
+        const t = performance.now();
+        const r = await this.pool.run(req);
+        this.latencies.push(performance.now() - t);
+        this.jobs++;
+        this.calls += req.calls.length * (req.repeat ?? 1);
+        if (r.status !== "ok") this.problems++;
+        out[i] = r;
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(this.concurrency, reqs.length) }, worker));
+    return out;
+  }
+}
+
+function okValues(r: ExecResult, repeatsMustAgree: boolean): PyValue[] | undefined {
+  if (r.status !== "ok") return undefined;
+  const out: PyValue[] = [];
+  for (const row of r.calls) {
+    const first = row[0];
+    if (first?.status !== "ok") return undefined;
+    if (repeatsMustAgree && row.some((c) => c.status !== "ok" || key(c.value) !== key(first.value))) return undefined;
+    out.push(first.value);
+  }
+  return out;
+}
+
+async function runWorkload(pool: ExecutorPool, name: Workload, golds: Map<number, PyValue[]>) {
+  const d = new Driver(pool, pool.size * 2);
+  const validation = (i: number, n: number) => ({ program: fixtures[i]!.program, calls: fixtures[i]!.inputs.slice(0, n), repeat: 2, checks: CHECKS });
+  const t0 = performance.now();
+  let accepted = 0;
+  if (name === "validation") {
+    const rs = await d.stage(plan.all.map((i) => validation(i, 1)));
+    accepted = rs.filter((r) => okValues(r, true)).length;
+  } else if (name === "induction") {
+    const rs = await d.stage(plan.all.map((i) => validation(i, 10)));
+    rs.forEach((r, i) => {
+      const v = okValues(r, true);
+      if (v) golds.set(i, v);
+    });
+    accepted = golds.size;
+  } else if (name === "abduction-checks") {
+    const rs = await d.stage(plan.all.map((i) => ({ program: fixtures[i]!.program, calls: [fixtures[i]!.solverInputs[0]!], argsMode: "literal" as const })));
+    accepted = rs.filter((r, i) => {
+      const c = r.calls[0]?.[0];
+      return c?.status === "ok" && key(c.value) === key(golds.get(i)![0]!);
+    }).length;
+  } else {
+    // Proposals of the three types, validated (induction: 10 inputs each).
+    const types = [
+      ...plan.deduction.map((i) => ({ type: "deduction", i, n: 1 })),
+      ...plan.abduction.map((i) => ({ type: "abduction", i, n: 1 })),
+      ...plan.induction.map((i) => ({ type: "induction", i, n: 10 })),
+    ];
+    const vr = await d.stage(types.map((t) => validation(t.i, t.n)));
+    const valid = types.flatMap((t, k) => {
+      const v = okValues(vr[k]!, true);
+      return v ? [{ ...t, gold: v }] : [];
+    });
+    // Learnability: 8 solver attempts per valid proposal. Abduction: the 8 proposed inputs run
+    // against the one program in one job; induction: 8 answers = 8 programs on the 5 hidden
+    // inputs; deduction answers are compared as literals, no execution.
+    const learn: Omit<ExecRequest & { kind: "run" }, "id">[] = [];
+    for (const v of valid) {
+      const fx = fixtures[v.i]!;
+      if (v.type === "abduction") learn.push({ program: fx.program, calls: fx.solverInputs.slice(0, 8), argsMode: "literal" });
+      if (v.type === "induction") for (let a = 0; a < 8; a++) learn.push({ program: fx.solverProgram, calls: fx.inputs.slice(5, 10), argsMode: "literal" });
+    }
+    const lr = await d.stage(learn);
+    accepted += lr.filter((r) => r.status === "ok").length;
+    // Solve batch: 64 tasks per type.
+    const solve: Omit<ExecRequest & { kind: "run" }, "id">[] = [
+      ...plan.solveAbduction.map((i) => ({ program: fixtures[i]!.program, calls: [fixtures[i]!.solverInputs[1]!], argsMode: "literal" as const })),
+      ...plan.solveInduction.map((i) => ({ program: fixtures[i]!.solverProgram, calls: fixtures[i]!.inputs.slice(5, 10), argsMode: "literal" as const })),
+    ];
+    const sr = await d.stage(solve);
+    accepted += sr.filter((r) => r.status === "ok").length;
+  }
+  const wallS = (performance.now() - t0) / 1000;
+  const lat = d.latencies.sort((a, b) => a - b);
+  return {
+    jobs: d.jobs,
+    calls: d.calls,
+    wallS: round(wallS),
+    jobsPerS: round(d.jobs / wallS),
+    callsPerS: round(d.calls / wallS),
+    p50Ms: round(pct(lat, 0.5)),
+    p99Ms: round(pct(lat, 0.99)),
+    nonOkJobs: d.problems,
+    accepted,
+  };
+}
+
+async function trivialLatency(pool: ExecutorPool) {
+  const lat: number[] = [];
+  for (let i = 0; i < 300; i++) {
+    const t = performance.now();
+    const r = await pool.run({ id: `t${i}`, kind: "run", program: "def f():\n    return 1", calls: [""] });
+    lat.push(performance.now() - t);
+    if (r.status !== "ok") throw new Error(`trivial job failed: ${JSON.stringify(r)}`);
+  }
+  lat.sort((a, b) => a - b);
+  return { jobs: lat.length, p50Ms: round(pct(lat, 0.5)), p99Ms: round(pct(lat, 0.99)), maxMs: round(lat[lat.length - 1]!) };
+}
+
+function round(x: number): number {
+  return Math.round(x * 100) / 100;
+}
+
+function baseline() {
+  const input = JSON.stringify({ ...plan, fixtures, workloads: WORKLOADS });
+  const r = spawnSync("/usr/bin/python3", [path.join(here, "baseline.py")], { input, encoding: "utf8", maxBuffer: 64 << 20, timeout: 600_000 });
+  if (r.status !== 0) throw new Error(`baseline failed: ${r.stderr}`);
+  const raw = JSON.parse(r.stdout) as Record<Workload, { runs: number; wallS: number; runsPerS: number; p50Ms: number; p99Ms: number }>;
+  const out: Record<string, unknown> = {};
+  for (const w of WORKLOADS) {
+    const b = raw[w];
+    out[w] = { runs: b.runs, wallS: round(b.wallS), runsPerS: round(b.runsPerS), p50Ms: round(b.p50Ms), p99Ms: round(b.p99Ms) };
+  }
+  return out as Record<Workload, { runs: number; wallS: number; runsPerS: number; p50Ms: number; p99Ms: number }>;
+}
+
+async function main() {
+  const result: Record<string, unknown> = {
+    machine: { cpus: cpus().length, cpu: cpus()[0]?.model, node: process.version },
+    runners,
+    fixtures: fixtures.length,
+    notes: [
+      "baseline: one persistent ProcessPoolExecutor worker, one job at a time, exec + signal timeout, no isolation (the reference's design); one run per (program, input) check as the reference does",
+      "sandboxed pool: every program in its own forked child; all calls of one program in one job; deduction answers compared as literals outside the executor on both sides",
+      "speedup = baseline wall time / backend wall time for the same workload",
+    ],
+  };
+  const base = baseline();
+  result.baseline = base;
+  const availability = await checkSandboxAvailability();
+  for (const name of wanted) {
+    const avail = availability.backends.find((b) => b.name === name);
+    if (!avail?.available) {
+      result[name] = { skipped: avail?.problem ?? "unavailable", fix: avail?.fix };
+      continue;
+    }
+    const pool = await new ExecutorPool(createBackend(name), { runners }).start();
+    try {
+      await pool.runAll(Array.from({ length: 50 }, (_, i) => ({ id: `w${i}`, kind: "run" as const, program: "def f():\n    return 1", calls: [""] })));
+      const golds = new Map<number, PyValue[]>();
+      const per: Record<string, unknown> = {};
+      for (const w of WORKLOADS) {
+        const m = await runWorkload(pool, w, golds);
+        per[w] = { ...m, referenceRuns: base[w].runs, speedupVsBaseline: round(base[w].wallS / m.wallS) };
+      }
+      per.trivialLatency = await trivialLatency(pool);
+      per.python = pool.runtime?.python;
+      per.poolMetrics = { crashes: pool.metrics().crashes, hungKilled: pool.metrics().hungKilled, statuses: pool.metrics().statuses };
+      result[name] = per;
+    } finally {
+      await pool.close();
+    }
+  }
+  const bw = result.bwrap as Record<string, { wallS: number }> | undefined;
+  const dk = result.docker as Record<string, { wallS: number }> | undefined;
+  if (bw?.["full-step"] && dk?.["full-step"]) {
+    result.dockerThroughputVsBwrap = round(bw["full-step"].wallS / dk["full-step"].wallS);
+  }
+  process.stdout.write(JSON.stringify(result, null, 2) + "\n");
+}
+
+await main();

@@ -1,0 +1,117 @@
+import { existsSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import type { ExecRequest, ExecResult } from "@azr/protocol";
+import Docker from "dockerode";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { BwrapBackend } from "./bwrap.ts";
+import { DockerBackend } from "./docker.ts";
+import { ExecutorPool } from "./pool.ts";
+import { runHostileSuite } from "./testing/hostile-suite.ts";
+
+// These tests need a Docker daemon and the executor image (CI starts dockerd and builds the
+// image in .ci/setup.d/50-docker.sh). They are skipped only where there is no daemon socket at
+// all; with a daemon but no image they fail, naming the build command.
+const socket = "/var/run/docker.sock";
+const hasDaemon = existsSync(socket);
+
+interface Fixture {
+  program: string;
+  inputs: string[];
+  solverProgram: string;
+  solverInputs: string[];
+}
+
+const fixtures = (
+  JSON.parse(readFileSync(new URL("../../../bench/executor/fixtures.json", import.meta.url), "utf8")) as { programs: Fixture[] }
+).programs;
+
+describe.skipIf(!hasDaemon)("docker backend", () => {
+  const installationId = `test-${process.pid}`;
+  let pool: ExecutorPool;
+  const docker = new Docker({ socketPath: socket });
+  const ours = () => docker.listContainers({ all: true, filters: { label: [`org.azr.executor.installation=${installationId}`] } });
+
+  beforeAll(async () => {
+    pool = await new ExecutorPool(new DockerBackend({ installationId }), { runners: 2, startTimeoutMs: 120_000 }).start();
+  }, 240_000);
+  afterAll(async () => {
+    await pool?.close();
+  }, 60_000);
+
+  it("runs the runner as uid 65534, PID 1, in a locked-down container", async () => {
+    expect(pool.runtime).toMatchObject({ uid: 65534, pid: 1, hashSeed: "0" });
+    const containers = await ours();
+    expect(containers).toHaveLength(2);
+    for (const c of containers) {
+      const info = await docker.getContainer(c.Id).inspect();
+      expect(info.Config.User).toBe("65534:65534");
+      expect(info.HostConfig).toMatchObject({
+        NetworkMode: "none",
+        ReadonlyRootfs: true,
+        CapDrop: ["ALL"],
+        SecurityOpt: ["no-new-privileges:true"],
+        Privileged: false,
+        IpcMode: "none",
+      });
+      expect(info.HostConfig.Memory).toBeGreaterThan(0);
+      expect(info.HostConfig.PidsLimit).toBeGreaterThan(0);
+      // The Docker socket (or anything else from the host) is never mounted.
+      expect(info.Mounts).toEqual([]);
+      expect(Object.keys(info.HostConfig.Tmpfs ?? {})).toEqual(["/tmp"]);
+    }
+  });
+
+  it("gives the exact status for every hostile case and stays healthy", async () => {
+    const marker = path.join(tmpdir(), `azr-hostile-docker-${process.pid}`);
+    try {
+      const report = await runHostileSuite(pool, { hostMarker: marker, envCanary: `canary-${process.pid}`, backend: "docker" });
+      expect(report.problems).toEqual([]);
+    } finally {
+      rmSync(marker, { force: true });
+    }
+  }, 120_000);
+
+  it("grades the whole fixture set exactly like bwrap (same interpreter, every status and value)", async () => {
+    const requests: ExecRequest[] = fixtures.flatMap((fx, i) => [
+      { id: `p${i}`, kind: "run" as const, program: fx.program, calls: [...fx.inputs, ...fx.solverInputs], repeat: 1 },
+      { id: `s${i}`, kind: "run" as const, program: fx.solverProgram, calls: fx.inputs.slice(5), argsMode: "literal" as const },
+    ]);
+    const bwrap = await new ExecutorPool(new BwrapBackend(), { runners: 2 }).start();
+    let a: ExecResult[];
+    try {
+      expect(bwrap.runtime?.python).toBe(pool.runtime?.python);
+      a = await bwrap.runAll(requests);
+    } finally {
+      await bwrap.close();
+    }
+    const b = await pool.runAll(requests);
+    const strip = (r: ExecResult) => JSON.stringify({ id: r.id, status: r.status, error: r.error, calls: r.calls, stdout: r.stdout });
+    let differences = 0;
+    const examples: string[] = [];
+    a.forEach((r, i) => {
+      if (strip(r) !== strip(b[i]!)) {
+        differences++;
+        if (examples.length < 3) examples.push(`${strip(r)}\n  vs ${strip(b[i]!)}`);
+      }
+    });
+    expect(examples).toEqual([]);
+    expect(differences).toBe(0);
+    expect(a.filter((r) => r.status === "ok").length).toBeGreaterThan(fixtures.length);
+  }, 240_000);
+
+  it("replaces a container that dies, and removes its containers on shutdown", async () => {
+    const [victim] = await ours();
+    await docker.getContainer(victim!.Id).kill();
+    for (let i = 0; i < 100 && pool.metrics().crashes === 0; i++) await new Promise((r) => setTimeout(r, 100));
+    const results = await Promise.all(
+      Array.from({ length: 6 }, (_, i) => pool.run({ id: `after${i}`, kind: "run", program: "def f(x):\n    return x * 2", calls: [String(i)] })),
+    );
+    expect(results.map((r) => r.status)).toEqual(Array(6).fill("ok"));
+    expect(pool.metrics().crashes).toBe(1);
+    const health = await pool.runOnEveryRunner({ kind: "run", program: "def f():\n    return 1", calls: [""] });
+    expect(health.map((r) => r.status)).toEqual(["ok", "ok"]);
+    await pool.close();
+    expect(await ours()).toEqual([]);
+  }, 180_000);
+});
