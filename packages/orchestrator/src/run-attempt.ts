@@ -152,7 +152,8 @@ async function launchOnce(deps: AttemptDeps, run: Run, config: RunConfig, contro
       const startedAt = new Date();
       const outcome: StepOutcome = await guard(engine.run(current));
       const metrics = stepMetrics(outcome);
-      await recordStep(prisma, {
+      const dbStarted = Date.now();
+      const dbPhases = await recordStep(prisma, {
         runId,
         step: outcome.step,
         startedAt,
@@ -161,6 +162,12 @@ async function launchOnce(deps: AttemptDeps, run: Run, config: RunConfig, contro
         metrics,
         rollouts: outcome.rollouts,
         added: outcome.added,
+      });
+      // The write's own duration is known only after it: added to the step's breakdown here.
+      const databaseMs = Date.now() - dbStarted;
+      await prisma.step.update({
+        where: { runId_index: { runId, index: outcome.step } },
+        data: { timings: { ...outcome.timings, databaseMs, database: dbPhases } },
       });
       current = outcome.next;
       deps.onStep?.({ runId, step: outcome.step, totalSteps: total, outcome, metrics });
