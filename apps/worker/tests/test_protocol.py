@@ -83,3 +83,35 @@ class FrameTest(unittest.TestCase):
         with self.assertRaises(ProtocolError) as c:
             protocol.parse_frame('{"type":"chunk","id":"c1","seq":"x"}', b)
         self.assertEqual(c.exception.request_id, "c1")
+
+
+class WorkerMessagesTest(unittest.TestCase):
+    def test_hello_matches_the_schema_before_and_after_load(self):
+        from helpers import loaded_engine
+
+        from azr_worker.engine import Engine
+        from azr_worker.server import Worker
+        for engine in (Engine("tiny", "."), loaded_engine()):
+            w = Worker(engine, "ws://127.0.0.1:1/worker", "tok", "w1")
+            hello = protocol.validate("hello", w._hello())
+            self.assertEqual((hello["workerId"], hello["token"], hello["backend"]), ("w1", "tok", "tiny"))
+        self.assertEqual(hello["model"], "tiny")
+
+    def test_errors_for_bad_frames_are_schema_valid_and_keep_the_id(self):
+        from azr_worker.engine import Engine
+        from azr_worker.server import Worker
+        w = Worker(Engine("tiny", "."), "ws://127.0.0.1:1/worker", "tok", chunk_chars=1000)
+
+        class Wake:
+            def set(self):
+                pass
+        w.wake = Wake()
+        a = protocol.ChunkAssembler()
+        for frame in ("nope", '{"type":"ping"}', '{"type":"ping","id":"p","x":1}', '{"type":"x","id":"q"}',
+                      '{"type":"ping","id":"big","pad":"' + "x" * 7000 + '"}'):
+            w.receive(frame, a)
+        sent = [json.loads(f) for f in w.outbox]
+        for m in sent:
+            protocol.validate("error", m)
+        self.assertEqual([(m["id"], m["code"]) for m in sent],
+                         [(None, "invalid"), (None, "invalid"), ("p", "invalid"), ("q", "unknown-type"), (None, "oversized")])
