@@ -56,6 +56,8 @@ export interface StepOutput {
   next: AzrState;
   /** The trained rollouts (6 × batch), with reward and advantage. */
   samples: StepSample[];
+  /** The learnability attempts (never trained on: reward and advantage 0), with their scores. */
+  attempts: StepSample[];
 }
 
 function expectSameLength<T>(what: string, got: readonly T[], want: number): void {
@@ -79,8 +81,10 @@ async function executeOnce(io: StepIO, requests: RunRequest[], what: string): Pr
   return new Map(requests.map((r, i) => [r.id, { ...byKey.get(keys[i]!)!, id: r.id }]));
 }
 
-export async function runStep(state: AzrState, config: RunConfig, io: StepIO, countTokens: CountTokens): Promise<StepOutput> {
-  const plan = planStep({ config, buffers: state.buffers, rng: state.rng, step: state.step, countTokens });
+/** `plan`, when given, must be `planStep` of the same state and config (a caller that plans
+ * ahead, e.g. to fetch token counts, passes it to avoid planning twice). */
+export async function runStep(state: AzrState, config: RunConfig, io: StepIO, countTokens: CountTokens, plan?: StepPlan): Promise<StepOutput> {
+  plan ??= planStep({ config, buffers: state.buffers, rng: state.rng, step: state.step, countTokens });
 
   // 1. Proposals.
   const proposeGen = await io.generate(plan.propose.map((p) => ({ id: p.id, prompt: p.prompt, type: p.type, role: "propose", trained: true })));
@@ -151,5 +155,10 @@ export async function runStep(state: AzrState, config: RunConfig, io: StepIO, co
           ],
     ),
   ];
-  return { plan, folded, next: { step: state.step + 1, rng: plan.rngAfter, buffers: folded.buffers }, samples };
+  const attempts: StepSample[] = jobs.flatMap((j, i) =>
+    j.owner === undefined
+      ? []
+      : [{ id: j.id, type: j.type, role: "solve" as const, prompt: j.prompt, completion: solveGen[i]!.text, tokens: solveGen[i]!.tokens, reward: 0, advantage: 0, score: scores[i]! }],
+  );
+  return { plan, folded, next: { step: state.step + 1, rng: plan.rngAfter, buffers: folded.buffers }, samples, attempts };
 }
