@@ -22,3 +22,4 @@ export {
   type KubernetesLauncherOptions,
   type KubernetesManifests,
 } from "./kubernetes.ts";
+export { createLaunchers, type LauncherSettings } from "./factory.ts";
