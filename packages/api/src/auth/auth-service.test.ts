@@ -59,6 +59,8 @@ describe.each(testBackends)("auth service (%s)", (backend) => {
 
   it("refuses missing, malformed, unknown, revoked and expired tokens, and worker tokens, naming why", async () => {
     const { token, record } = await auth.createApiToken({ userId, name: "soon revoked", scopes: ["read"] });
+    // Verified once (and so cached): revocation must still take effect at once.
+    expect((await auth.authenticateToken(token, "c2")).ok).toBe(true);
     await auth.revokeApiToken(record.id);
     expect(await auth.authenticateToken(token, "c2")).toMatchObject({ ok: false, code: "UNAUTHORIZED", message: expect.stringMatching(/revoked/) });
     const expired = await auth.createApiToken({ userId, name: "old", scopes: ["read"], expiresAt: new Date(Date.now() - 1000) });

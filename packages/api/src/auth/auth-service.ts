@@ -55,11 +55,15 @@ export type WorkerVerification = ({ ok: true } & WorkerTokenGrant) | { ok: false
 export const SESSION_COOKIE = "azr_session";
 export const CSRF_HEADER = "x-azr-csrf";
 const LAST_USED_RESOLUTION_MS = 60_000;
+/** How long a verified API token is trusted without another lookup. Revocation through this
+ * service takes effect at once; one made directly in the database within this time. */
+const AUTH_CACHE_MS = 5_000;
 
 export class AuthService {
   readonly limiter: FailedAuthLimiter;
   private readonly sessionSecret: Buffer;
   readonly sessionTtlMs: number;
+  private readonly verified = new Map<string, { principal: Principal; expiresAt: number | null; until: number }>();
 
   constructor(
     private readonly db: Database,
@@ -93,6 +97,7 @@ export class AuthService {
   }
 
   async revokeApiToken(id: string): Promise<ApiToken | undefined> {
+    for (const [key, entry] of this.verified) if (entry.principal.tokenId === id) this.verified.delete(key);
     const existing = await this.db.prisma.apiToken.findUnique({ where: { id } });
     if (!existing) return undefined;
     if (existing.revokedAt) return existing;
@@ -106,14 +111,21 @@ export class AuthService {
     const kind = tokenKind(token);
     if (kind === "worker") return this.fail(client, "worker tokens are only valid on the worker endpoint");
     if (kind !== "api") return this.fail(client, "malformed API token (expected azr_pat_…)");
-    const record = await this.db.prisma.apiToken.findUnique({ where: { secretHash: hashToken(token) }, include: { user: true } });
+    const secretHash = hashToken(token);
+    const now = Date.now();
+    const cached = this.verified.get(secretHash);
+    if (cached && cached.until > now && (cached.expiresAt === null || cached.expiresAt > now)) return { ok: true, principal: cached.principal };
+    const record = await this.db.prisma.apiToken.findUnique({ where: { secretHash }, include: { user: true } });
     if (!record) return this.fail(client, "unknown API token");
     const problem = tokenProblem(record);
     if (problem) return this.fail(client, problem);
     const scope = highestScope(record.scopes as Scope[]);
     if (!scope) return this.fail(client, "API token has no scopes");
     this.touch(record);
-    return { ok: true, principal: { via: "token", tokenId: record.id, tokenName: record.name, userId: record.userId, userName: record.user.name, scope } };
+    const principal: Principal = { via: "token", tokenId: record.id, tokenName: record.name, userId: record.userId, userName: record.user.name, scope };
+    if (this.verified.size > 1000) this.verified.clear();
+    this.verified.set(secretHash, { principal, expiresAt: record.expiresAt?.getTime() ?? null, until: now + AUTH_CACHE_MS });
+    return { ok: true, principal };
   }
 
   private touch(record: ApiToken): void {

@@ -52,11 +52,13 @@ export interface SummaryRow {
 export async function summarize(db: Database, runIds: string[], keys: string[]): Promise<SummaryRow[]> {
   if (keys.length === 0) return [];
   const rows = await db.sql.query<SummaryRow & Record<string, unknown>>(
-    `SELECT s."runId", s.key, s."lastValue" AS final, s."lastStep" AS "finalStep",
-            min(p.value) AS min, max(p.value) AS max, avg(p.value) AS mean, count(p.step)::int AS count
-       FROM "MetricSeries" s LEFT JOIN "MetricPoint" p ON p."seriesId" = s.id
+    `SELECT s."runId", s.key, s."lastValue" AS final, s."lastStep" AS "finalStep", a.min, a.max, a.mean, a.count
+       FROM "MetricSeries" s
+       CROSS JOIN LATERAL (
+         SELECT min(p.value) AS min, max(p.value) AS max, avg(p.value) AS mean, count(*)::int AS count
+           FROM "MetricPoint" p WHERE p."seriesId" = s.id
+       ) a
       WHERE s."runId" = ANY($1::text[]) AND s.key = ANY($2::text[])
-      GROUP BY s.id
       ORDER BY s.key, s."runId"`,
     [runIds, keys],
   );

@@ -51,14 +51,19 @@ export async function downsample(sql: SqlSession, input: z.output<typeof seriesI
   // from the float x, clamped so the upper bound falls into the last bucket.
   const rangeLo = time ? `to_timestamp(b.lo / 1000.0)` : `floor(b.lo)::int`;
   const rangeHi = time ? `to_timestamp(b.hi / 1000.0)` : `ceil(b.hi)::int`;
+  // LATERAL makes the points scan a parameterised index range scan per series whatever the
+  // planner guesses for the unnest; a plain join may pick a hash join over the whole table.
   const rows = await sql.query<{ sid: number; bucket: number; x: number; xEnd: number; min: number; max: number; mean: number; count: number }>(
-    `WITH b AS (SELECT * FROM unnest($1::int[], $2::float8[], $3::float8[]) AS t(sid, lo, hi))
-     SELECT p."seriesId" AS sid,
-            (CASE WHEN b.hi > b.lo THEN LEAST(floor((${xExpr} - b.lo) / (b.hi - b.lo) * $4), $4 - 1) ELSE 0 END)::int AS bucket,
-            min(${xExpr}) AS x, max(${xExpr}) AS "xEnd",
+    `SELECT b.sid,
+            (CASE WHEN b.hi > b.lo THEN LEAST(floor((p.x - b.lo) / (b.hi - b.lo) * $4), $4 - 1) ELSE 0 END)::int AS bucket,
+            min(p.x) AS x, max(p.x) AS "xEnd",
             min(p.value) AS min, max(p.value) AS max, avg(p.value) AS mean, count(*)::int AS count
-       FROM b JOIN "MetricPoint" p ON p."seriesId" = b.sid AND p.${col} >= ${rangeLo} AND p.${col} <= ${rangeHi}
-      WHERE ${xExpr} >= b.lo AND ${xExpr} <= b.hi
+       FROM unnest($1::int[], $2::float8[], $3::float8[]) AS b(sid, lo, hi)
+       CROSS JOIN LATERAL (
+         SELECT ${xExpr} AS x, p.value FROM "MetricPoint" p
+          WHERE p."seriesId" = b.sid AND p.${col} >= ${rangeLo} AND p.${col} <= ${rangeHi}
+       ) p
+      WHERE p.x >= b.lo AND p.x <= b.hi
       GROUP BY 1, 2
       ORDER BY 1, 2`,
     [withData.map((s) => s.sid), withData.map((s) => s.lo), withData.map((s) => s.hi), input.points],

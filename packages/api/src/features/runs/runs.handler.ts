@@ -1,6 +1,6 @@
 import { TRPCError } from "@trpc/server";
 import { deepMerge, parseRunConfig, type PresetName, type RunConfig } from "@azr/azr";
-import type { Prisma, Run } from "@azr/db";
+import type { Prisma, PrismaClient, Run } from "@azr/db";
 import { findPool, IllegalTransitionError, isCancellable, isDeletable, isResumable, RunNotFoundError, type AdminConfig } from "@azr/orchestrator";
 import type { z } from "zod";
 import type { Principal } from "../../auth/auth-service.ts";
@@ -67,9 +67,9 @@ export async function listRuns(ctx: Ctx, input: z.output<typeof listRunsInput>):
     ...(input.pool ? { poolName: input.pool } : {}),
     archivedAt: input.archived ? { not: null } : null,
   };
-  const rows = await ctx.services.db.prisma.run.findMany({
+  const { prisma } = ctx.services.db;
+  const rows = await prisma.run.findMany({
     where,
-    include: { owner: true },
     // The id tie-breaker makes the order total, so cursor pages never repeat or skip a run.
     orderBy: [{ [input.sort]: input.order }, { id: input.order }],
     take: input.limit + 1,
@@ -77,7 +77,18 @@ export async function listRuns(ctx: Ctx, input: z.output<typeof listRunsInput>):
   });
   const more = rows.length > input.limit;
   const items = rows.slice(0, input.limit);
-  return { items: items.map(runDto), nextCursor: more ? items[items.length - 1]!.id : null };
+  const names = await userNames(prisma, items.map((r) => r.ownerId));
+  return { items: items.map((r) => runDto({ ...r, owner: { name: names.get(r.ownerId) ?? "?" } })), nextCursor: more ? items[items.length - 1]!.id : null };
+}
+
+// User names never change (there is no rename), so listing runs need not join users each time.
+const nameCache = new WeakMap<PrismaClient, Map<string, string>>();
+async function userNames(prisma: PrismaClient, ids: string[]): Promise<Map<string, string>> {
+  let cache = nameCache.get(prisma);
+  if (!cache) nameCache.set(prisma, (cache = new Map()));
+  const missing = [...new Set(ids)].filter((id) => !cache.has(id));
+  if (missing.length > 0) for (const u of await prisma.user.findMany({ where: { id: { in: missing } }, select: { id: true, name: true } })) cache.set(u.id, u.name);
+  return cache;
 }
 
 export async function getRun(ctx: Ctx, id: string): Promise<RunDto> {
