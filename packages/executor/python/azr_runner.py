@@ -848,20 +848,37 @@ def _write_line(fd, obj):
         view = view[n:]
 
 
-def _read_lines(fd):
-    pending = b""
-    while True:
-        chunk = os.read(fd, 1 << 20)
+FRAME_HEADER = 11  # "%010d\n": the byte length of the JSON request that follows
+
+
+def _read_exact(fd, n):
+    parts = []
+    while n:
+        chunk = os.read(fd, n)
         if not chunk:
+            return None
+        parts.append(chunk)
+        n -= len(chunk)
+    return b"".join(parts)
+
+
+def _read_frames(fd):
+    """Requests are length-prefixed and read exactly, never ahead: the pool may already have
+    written the next request, and it must stay in the kernel's pipe buffer rather than in this
+    process's memory, which the next job's child would inherit."""
+    while True:
+        header = _read_exact(fd, FRAME_HEADER)
+        if header is None:
             return
-        pending += chunk
-        while True:
-            nl = pending.find(b"\n")
-            if nl < 0:
-                break
-            line, pending = pending[:nl], pending[nl + 1:]
-            if line.strip():
-                yield line
+        try:
+            size = int(header)
+        except ValueError:
+            yield b"\x00bad frame header"
+            return
+        body = _read_exact(fd, size)
+        if body is None:
+            return
+        yield body
 
 
 def _prepare_zygote():
@@ -907,7 +924,7 @@ def main():
     # runner started: there the greeting is sent in answer to a hello line instead.
     if not GREET_ON_REQUEST:
         _write_line(1, greeting)
-    for line in _read_lines(0):
+    for line in _read_frames(0):
         try:
             req = json.loads(line)
             if isinstance(req, dict) and req.get("kind") == "hello":

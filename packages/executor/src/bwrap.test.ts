@@ -202,14 +202,14 @@ describe("pool behaviour", () => {
   });
 
   it("applies backpressure, drains on close, and rejects work after close", async () => {
-    const pool = await new ExecutorPool(new BwrapBackend(), { runners: 1, maxQueue: 3 }).start();
+    const pool = await new ExecutorPool(new BwrapBackend(), { runners: 1, maxQueue: 3, pipelineDepth: 2 }).start();
     const job = (i: number) => pool.run({ id: `q${i}`, kind: "run", program: "import time\ndef f():\n    time.sleep(0.05)\n    return 1", calls: [""] });
-    const accepted = [job(0), job(1), job(2), job(3)]; // one running, three queued
-    await expect(job(4)).rejects.toBeInstanceOf(ExecutorQueueFullError);
+    const accepted = [job(0), job(1), job(2), job(3), job(4)]; // two written to the runner, three queued
+    await expect(job(5)).rejects.toBeInstanceOf(ExecutorQueueFullError);
     await pool.close({ drain: true });
     const results = await Promise.all(accepted);
-    expect(results.map((r) => r.status)).toEqual(["ok", "ok", "ok", "ok"]);
-    await expect(job(5)).rejects.toBeInstanceOf(ExecutorClosedError);
+    expect(results.map((r) => r.status)).toEqual(["ok", "ok", "ok", "ok", "ok"]);
+    await expect(job(6)).rejects.toBeInstanceOf(ExecutorClosedError);
   });
 
   it("close without drain rejects queued jobs", async () => {

@@ -55,12 +55,19 @@ export class LineSplitter {
   }
 }
 
+/** Frames a request for the runner: a fixed-width decimal byte length, a newline, the JSON. */
+export function frame(json: string): Buffer {
+  const body = Buffer.from(json, "utf8");
+  return Buffer.concat([Buffer.from(`${String(body.length).padStart(10, "0")}\n`, "ascii"), body]);
+}
+
 /**
- * One warm runner: sends a request line and waits for its response line. The zygote handles one
- * job at a time, so at most one request is in flight; the pool guarantees that.
+ * One warm runner. The zygote handles one job at a time and answers in order; the pool may
+ * write the next request before the current answer arrives (it waits in the pipe), so several
+ * requests can be pending here.
  */
 export class RunnerConnection {
-  private pending: { resolve: (line: string) => void; reject: (e: Error) => void } | undefined;
+  private readonly pending: { resolve: (line: string) => void; reject: (e: Error) => void }[] = [];
   private dead: string | undefined;
   private diag = "";
   readonly greeting: Promise<RunnerGreeting>;
@@ -87,6 +94,11 @@ export class RunnerConnection {
     return this.dead === undefined;
   }
 
+  /** Requests written and not yet answered. */
+  get inFlight(): number {
+    return this.pending.length;
+  }
+
   /** Recent stderr of the runner process (bwrap or Python complaints), for error messages. */
   get diagnostics(): string {
     return this.diag.trim();
@@ -104,8 +116,7 @@ export class RunnerConnection {
       }
       return;
     }
-    const p = this.pending;
-    this.pending = undefined;
+    const p = this.pending.shift();
     if (p) p.resolve(line);
   }
 
@@ -117,18 +128,15 @@ export class RunnerConnection {
       this.greeted = true;
       this.greet.reject(new RunnerStartError(`runner exited before it was ready (${detail})`));
     }
-    const p = this.pending;
-    this.pending = undefined;
-    if (p) p.reject(new Error(`runner exited during a job (${detail})`));
+    for (const p of this.pending.splice(0)) p.reject(new Error(`runner exited during a job (${detail})`));
   }
 
-  /** Sends one request line; resolves with the response line. Rejects if the runner dies. */
-  request(line: string): Promise<string> {
+  /** Sends one request; resolves with its response line. Rejects if the runner dies first. */
+  request(json: string): Promise<string> {
     if (this.dead !== undefined) return Promise.reject(new Error(`runner is gone (${this.dead})`));
-    if (this.pending) return Promise.reject(new Error("runner already has a job in flight"));
     return new Promise<string>((resolve, reject) => {
-      this.pending = { resolve, reject };
-      this.channel.input.write(line + "\n");
+      this.pending.push({ resolve, reject });
+      this.channel.input.write(frame(json));
     });
   }
 

@@ -4,6 +4,7 @@ import { PassThrough, Writable } from "node:stream";
 import Docker from "dockerode";
 import { SandboxUnavailableError } from "./backend.ts";
 import type { SandboxBackend } from "./backend.ts";
+import { frame } from "./channel.ts";
 import type { RunnerChannel } from "./channel.ts";
 import { pythonCommand } from "./runner-source.ts";
 
@@ -209,7 +210,7 @@ export class DockerBackend implements SandboxBackend {
       );
     });
     void exited.then(() => remove());
-    stream.write(JSON.stringify({ kind: "hello" }) + "\n");
+    stream.write(frame(JSON.stringify({ kind: "hello" })));
     const input = new Writable({
       write(chunk: Buffer, _enc, cb) {
         stream.write(chunk, cb);

@@ -17,6 +17,10 @@ export interface PoolOptions {
   graceMs?: number;
   /** How long a runner may take to start and greet. */
   startTimeoutMs?: number;
+  /** Requests written to one runner ahead of its answers (1 = strictly one at a time). With 2,
+   * the next request already waits in the runner's pipe when a job ends, so the zygote never
+   * idles waiting for this process to be scheduled. */
+  pipelineDepth?: number;
   /** Called with runner lifecycle events (start failures, crashes), for logs. */
   onEvent?: (event: PoolEvent) => void;
 }
@@ -43,6 +47,7 @@ export class ExecutorRequestError extends Error {
 interface Job {
   /** Set for jobs that must run on one particular runner (health checks). */
   slot?: number;
+  settled?: boolean;
   req: ParsedExecRequest;
   line: string;
   submitted: number;
@@ -50,7 +55,7 @@ interface Job {
   reject: (e: Error) => void;
 }
 
-type SlotState = "starting" | "idle" | "busy" | "dead";
+type SlotState = "starting" | "ready" | "dead";
 
 interface Slot {
   index: number;
@@ -59,6 +64,10 @@ interface Slot {
   failures: number;
   restartTimer: NodeJS.Timeout | undefined;
   pinned: Job[];
+  /** Jobs written to the runner, oldest (the one it is running) first. */
+  inflight: Job[];
+  headTimer: NodeJS.Timeout | undefined;
+  headStarted: number;
   /** Set when the pool itself kills the runner, so its exit is not counted as a crash. */
   expectedExit: boolean;
 }
@@ -79,6 +88,7 @@ export class ExecutorPool {
   private readonly maxQueue: number;
   private readonly graceMs: number;
   private readonly startTimeoutMs: number;
+  private readonly depth: number;
   private readonly onEvent: (e: PoolEvent) => void;
   private readonly slots: Slot[] = [];
   private readonly queue: Job[] = [];
@@ -108,6 +118,7 @@ export class ExecutorPool {
     this.maxQueue = options.maxQueue ?? 100_000;
     this.graceMs = options.graceMs ?? 2_000;
     this.startTimeoutMs = options.startTimeoutMs ?? 60_000;
+    this.depth = Math.max(1, options.pipelineDepth ?? 2);
     this.onEvent = options.onEvent ?? (() => undefined);
   }
 
@@ -115,10 +126,10 @@ export class ExecutorPool {
   async start(): Promise<this> {
     await this.backend.prepare();
     for (let i = 0; i < this.size; i++) {
-      this.slots.push({ index: i, state: "dead", conn: undefined, failures: 0, restartTimer: undefined, expectedExit: false, pinned: [] });
+      this.slots.push({ index: i, state: "dead", conn: undefined, failures: 0, restartTimer: undefined, expectedExit: false, pinned: [], inflight: [], headTimer: undefined, headStarted: 0 });
     }
     await Promise.all(this.slots.map((s) => this.startSlot(s)));
-    if (!this.slots.some((s) => s.state === "idle")) {
+    if (!this.slots.some((s) => s.state === "ready")) {
       await this.backend.close();
       throw new Error(`no ${this.backend.name} runner could be started: ${this.lastStartError}`);
     }
@@ -146,7 +157,7 @@ export class ExecutorPool {
       }
       slot.conn = conn;
       slot.failures = 0;
-      slot.state = "idle";
+      slot.state = "ready";
       this.onEvent({ type: "runner-started", slot: slot.index, label: channel.label, python: greeting.python });
       void channel.exited.then((how) => this.onRunnerExit(slot, conn!, how));
       this.dispatch();
@@ -177,16 +188,40 @@ export class ExecutorPool {
 
   private onRunnerExit(slot: Slot, conn: RunnerConnection, how: string): void {
     if (slot.conn !== conn) return;
-    slot.conn = undefined;
-    const wasBusy = slot.state === "busy";
-    slot.state = "dead";
     if (!slot.expectedExit && !this.closing) {
       this.crashes++;
       this.onEvent({ type: "runner-crashed", slot: slot.index, label: conn.channel.label, reason: how });
     }
-    // A busy runner's job is failed by its own request promise; here the runner is replaced.
-    void wasBusy;
+    this.retire(slot, conn, (head) => failure(head.req, "sandbox-failure", "RunnerDied", `the runner died during the job (${how})`, performance.now() - slot.headStarted));
+  }
+
+  /**
+   * Takes a runner out of service: its current job ends with `headResult`, jobs written behind
+   * it go back to the front of the queue (they never started), and a replacement is started.
+   */
+  private retire(slot: Slot, conn: RunnerConnection, headResult: (head: Job) => ExecResult): void {
+    if (slot.conn !== conn) return;
+    slot.conn = undefined;
+    slot.state = "dead";
+    if (slot.headTimer) clearTimeout(slot.headTimer);
+    slot.headTimer = undefined;
+    const [head, ...rest] = slot.inflight.splice(0);
+    if (head && !head.settled) {
+      head.settled = true;
+      const r = headResult(head);
+      this.finish(head, r, r.durationMs);
+    }
+    for (const job of rest.reverse()) {
+      if (job.settled) continue;
+      if (job.slot !== undefined) slot.pinned.unshift(job);
+      else this.queue.splice(this.queueHead, 0, job);
+    }
+    if (conn.alive) {
+      slot.expectedExit = true;
+      void conn.kill().catch(() => undefined);
+    }
     if (!this.closing) this.scheduleRestart(slot);
+    this.dispatch();
   }
 
   /** When every runner is down and the last start failed, queued jobs cannot run: fail them
@@ -261,79 +296,67 @@ export class ExecutorPool {
 
   private dispatch(): void {
     for (const slot of this.slots) {
-      if (slot.state === "idle" && slot.pinned.length) this.execute(slot, slot.pinned.shift()!);
+      while (slot.state === "ready" && slot.pinned.length && slot.inflight.length < this.depth) this.send(slot, slot.pinned.shift()!);
     }
-    while (this.queueHead < this.queue.length) {
-      const slot = this.slots.find((s) => s.state === "idle");
-      if (!slot) return;
-      const job = this.queue[this.queueHead++]!;
-      this.compactQueue();
-      this.execute(slot, job);
+    // Idle runners first, so that work spreads before it is pipelined.
+    for (let load = 1; load <= this.depth; load++) {
+      for (const slot of this.slots) {
+        while (slot.state === "ready" && slot.inflight.length < load && this.queueHead < this.queue.length) {
+          const job = this.queue[this.queueHead++]!;
+          this.compactQueue();
+          this.send(slot, job);
+        }
+      }
     }
   }
 
-  private execute(slot: Slot, job: Job): void {
+  private send(slot: Slot, job: Job): void {
     const conn = slot.conn!;
-    slot.state = "busy";
-    const started = performance.now();
+    slot.inflight.push(job);
+    if (slot.inflight.length === 1) this.startHead(slot, conn);
+    conn.request(job.line).then(
+      (line) => this.onAnswer(slot, conn, job, line),
+      () => undefined, // a dead runner is handled once, in onRunnerExit
+    );
+  }
+
+  /** The runner starts on its oldest job when the previous answer is out: time it from there. */
+  private startHead(slot: Slot, conn: RunnerConnection): void {
+    const job = slot.inflight[0];
+    if (!job) return;
+    slot.headStarted = performance.now();
     const limitMs = job.req.kind === "run" ? job.req.limits.timeoutMs : 10_000;
-    let settled = false;
-    const timer = setTimeout(() => {
-      if (settled) return;
-      settled = true;
-      // The runner did not answer within the job's limit plus grace: it is hung or wedged.
+    slot.headTimer = setTimeout(() => {
+      // No answer within the job's limit plus grace: the runner is hung or wedged.
       this.hungKilled++;
       this.onEvent({ type: "runner-hung", slot: slot.index, label: conn.channel.label, jobId: job.req.id });
-      slot.expectedExit = true;
-      slot.state = "dead";
-      slot.conn = undefined;
-      void conn.kill().finally(() => {
-        if (!this.closing) this.scheduleRestart(slot);
-      });
-      this.finish(
-        job,
-        failure(job.req, "timeout", "Timeout", `no answer within ${limitMs + this.graceMs} ms; the runner was killed and replaced`, performance.now() - started),
-        performance.now() - started,
+      this.retire(slot, conn, (head) =>
+        failure(head.req, "timeout", "Timeout", `no answer within ${limitMs + this.graceMs} ms; the runner was killed and replaced`, performance.now() - slot.headStarted),
       );
-      this.dispatch();
     }, limitMs + this.graceMs);
-    conn.request(job.line).then(
-      (line) => {
-        if (settled) return;
-        settled = true;
-        clearTimeout(timer);
-        const elapsed = performance.now() - started;
-        let result: ExecResult;
-        try {
-          const parsed = execResultSchema.safeParse(JSON.parse(line));
-          if (!parsed.success) throw new Error(parsed.error.issues[0]?.message ?? "invalid result");
-          result = parsed.data;
-          if (result.id !== job.req.id) throw new Error(`answer for job ${result.id} instead of ${job.req.id}`);
-        } catch (e) {
-          // The runner broke its protocol: do not trust it with another job.
-          result = failure(job.req, "sandbox-failure", "RunnerProtocol", (e as Error).message, elapsed);
-          slot.expectedExit = true;
-          slot.state = "dead";
-          slot.conn = undefined;
-          void conn.kill().finally(() => this.scheduleRestart(slot));
-          this.finish(job, result, elapsed);
-          this.dispatch();
-          return;
-        }
-        slot.state = slot.conn === conn ? "idle" : slot.state;
-        this.finish(job, result, elapsed);
-        this.dispatch();
-      },
-      (err: Error) => {
-        if (settled) return;
-        settled = true;
-        clearTimeout(timer);
-        const elapsed = performance.now() - started;
-        this.finish(job, failure(job.req, "sandbox-failure", "RunnerDied", err.message, elapsed), elapsed);
-        // onRunnerExit schedules the replacement.
-        this.dispatch();
-      },
-    );
+  }
+
+  private onAnswer(slot: Slot, conn: RunnerConnection, job: Job, line: string): void {
+    if (slot.conn !== conn || slot.inflight[0] !== job || job.settled) return;
+    const elapsed = performance.now() - slot.headStarted;
+    let result: ExecResult;
+    try {
+      const parsed = execResultSchema.safeParse(JSON.parse(line));
+      if (!parsed.success) throw new Error(parsed.error.issues[0]?.message ?? "invalid result");
+      result = parsed.data;
+      if (result.id !== job.req.id) throw new Error(`answer for job ${result.id} instead of ${job.req.id}`);
+    } catch (e) {
+      // The runner broke its protocol: do not trust it with another job.
+      this.retire(slot, conn, (head) => failure(head.req, "sandbox-failure", "RunnerProtocol", (e as Error).message, elapsed));
+      return;
+    }
+    if (slot.headTimer) clearTimeout(slot.headTimer);
+    slot.headTimer = undefined;
+    slot.inflight.shift();
+    job.settled = true;
+    if (slot.inflight.length) this.startHead(slot, conn);
+    this.finish(job, result, elapsed);
+    this.dispatch();
   }
 
   private finish(job: Job, result: ExecResult, execMs: number): void {
@@ -344,7 +367,7 @@ export class ExecutorPool {
     this.exec.add(execMs);
     this.rate.add(Date.now());
     job.resolve(result);
-    if (this.queueHead >= this.queue.length && !this.slots.some((s) => s.state === "busy" || s.pinned.length)) {
+    if (this.queueHead >= this.queue.length && !this.slots.some((s) => s.inflight.length || s.pinned.length)) {
       const waiters = this.drainWaiters;
       this.drainWaiters = [];
       for (const w of waiters) w();
@@ -353,7 +376,7 @@ export class ExecutorPool {
 
   /** Resolves when no job is queued or running. */
   idle(): Promise<void> {
-    if (this.queueHead >= this.queue.length && !this.slots.some((s) => s.state === "busy" || s.pinned.length)) return Promise.resolve();
+    if (this.queueHead >= this.queue.length && !this.slots.some((s) => s.inflight.length || s.pinned.length)) return Promise.resolve();
     return new Promise((resolve) => this.drainWaiters.push(resolve));
   }
 
@@ -363,8 +386,8 @@ export class ExecutorPool {
       backend: this.backend.name,
       runners: {
         configured: this.size,
-        alive: this.slots.filter((s) => s.state === "idle" || s.state === "busy").length,
-        busy: this.slots.filter((s) => s.state === "busy").length,
+        alive: this.slots.filter((s) => s.state === "ready").length,
+        busy: this.slots.filter((s) => s.inflight.length > 0).length,
       },
       queued: this.queue.length - this.queueHead,
       completed: this.completed,
@@ -399,26 +422,18 @@ export class ExecutorPool {
       await (options.timeoutMs ? Promise.race([idle, sleep(options.timeoutMs)]) : idle);
     }
     this.closing = true;
-    while (this.queueHead < this.queue.length) {
-      this.queue[this.queueHead++]!.reject(new ExecutorClosedError("the executor pool was closed before this job ran"));
-    }
-    for (const s of this.slots) {
-      for (const job of s.pinned.splice(0)) job.reject(new ExecutorClosedError("the executor pool was closed before this job ran"));
-    }
-    this.queue.length = 0;
-    this.queueHead = 0;
     for (const s of this.slots) {
       if (s.restartTimer) clearTimeout(s.restartTimer);
       s.restartTimer = undefined;
+      s.state = "dead"; // nothing more is sent; running jobs end as sandbox-failure when killed
+      s.expectedExit = true;
     }
-    await Promise.all(
-      this.slots.map(async (s) => {
-        s.expectedExit = true;
-        const conn = s.conn;
-        s.state = "dead";
-        if (conn) await conn.kill().catch(() => undefined);
-      }),
-    );
+    await Promise.all(this.slots.map((s) => s.conn?.kill().catch(() => undefined)));
+    const closed = () => new ExecutorClosedError("the executor pool was closed before this job ran");
+    while (this.queueHead < this.queue.length) this.queue[this.queueHead++]!.reject(closed());
+    for (const s of this.slots) for (const job of s.pinned.splice(0)) job.reject(closed());
+    this.queue.length = 0;
+    this.queueHead = 0;
     this.closed = true;
     await this.backend.close();
   }

@@ -122,7 +122,7 @@ class ZygoteProtocolTests(unittest.TestCase):
         if os.getuid() == 0:
             cmd = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", "--"] + cmd
         env = {"AZR_RUNNER_WRITABLE": self.dir, "PYTHONHASHSEED": "0"}
-        data = "".join(json.dumps(r) + "\n" for r in requests)
+        data = "".join("%010d\n%s" % (len(json.dumps(r)), json.dumps(r)) for r in requests)
         out = subprocess.run(cmd, input=data, capture_output=True, text=True, env=env, timeout=60)
         lines = [json.loads(x) for x in out.stdout.splitlines()]
         self.assertTrue(lines and lines[0].get("ready"), out.stderr)
