@@ -135,7 +135,8 @@ describe("worker over the protocol", () => {
   });
 
   it("learns: REINFORCE with reward = fraction of a target byte gains >= 0.3 within 60 steps", async () => {
-    const r = await startLocalWorker({ dataRoot: dataRoot() });
+    // one thread: the model is small, and spinning OpenMP threads stall on a busy machine
+    const r = await startLocalWorker({ dataRoot: dataRoot(), threads: 1 });
     try {
       await r.client.load({ model: "tiny", tiny: SMALL, seed: 7, optimizer: { lr: 3e-3 } });
       const started = Date.now();
@@ -361,8 +362,8 @@ function expectSameTrace(a: unknown, b: unknown) {
 
 describe("several processes in one worker (torchrun, two gloo processes on CPU)", () => {
   it("DDP makes the same updates as a one-process worker, and checkpoints the same", async () => {
-    const one = await startLocalWorker({ dataRoot: dataRoot() });
-    const two = await startLocalWorker({ dataRoot: dataRoot(), nproc: 2, connectTimeoutMs: 120_000 });
+    const one = await startLocalWorker({ dataRoot: dataRoot(), threads: 1 });
+    const two = await startLocalWorker({ dataRoot: dataRoot(), nproc: 2, threads: 1, connectTimeoutMs: 120_000 });
     try {
       const [a, b] = await Promise.all([trainingTrace(one.client), trainingTrace(two.client)]);
       expect([a.worldSize, b.worldSize]).toEqual([1, 2]);
@@ -378,8 +379,8 @@ describe("several processes in one worker (torchrun, two gloo processes on CPU)"
   // interpreter with torch >= 2.6 (CPU is enough) to run it.
   const torch2 = process.env.AZR_TORCH2_PYTHON;
   it.skipIf(!torch2)("FSDP (torch >= 2.6) makes the same updates as a one-process worker, and checkpoints the same", async () => {
-    const one = await startLocalWorker({ dataRoot: dataRoot(), python: torch2 });
-    const two = await startLocalWorker({ dataRoot: dataRoot(), python: torch2, nproc: 2, extraArgs: ["--parallel", "fsdp"], connectTimeoutMs: 120_000 });
+    const one = await startLocalWorker({ dataRoot: dataRoot(), python: torch2, threads: 1 });
+    const two = await startLocalWorker({ dataRoot: dataRoot(), python: torch2, nproc: 2, threads: 1, extraArgs: ["--parallel", "fsdp"], connectTimeoutMs: 120_000 });
     try {
       const [a, b] = await Promise.all([trainingTrace(one.client), trainingTrace(two.client)]);
       expect([a.worldSize, b.worldSize]).toEqual([1, 2]);
