@@ -1,7 +1,11 @@
+import path from "node:path";
 import { DatabaseSetupError, openDatabase } from "@azr/db";
-import { loadAdminConfig } from "@azr/orchestrator";
+import { loadAdminConfig, OrchestratorRunControl, startRuntime, type Runtime } from "@azr/orchestrator";
+import { formatProgress, launchDemoRun, withDemoModel, DEMO_TAG } from "./demo.ts";
 import { parseServerArgs, serverHelp } from "./options.ts";
 import { startControlPlane } from "./server.ts";
+
+let demoRunId: string | undefined;
 
 async function main(): Promise<number> {
   let command;
@@ -17,11 +21,29 @@ async function main(): Promise<number> {
   }
   // The admin file is read before the database opens: a broken file stops the server early.
   const admin = loadAdminConfig(process.env.AZR_ADMIN_CONFIG ?? ".azr/admin.yaml");
+  const dataDir = path.resolve(process.env.AZR_DATA_DIR?.trim() || ".azr");
+  const adminConfig = command.options.demo ? withDemoModel(admin.config, dataDir) : admin.config;
   const db = await openDatabase({ log: (line) => console.log(`[db] ${line}`) });
   console.log(`[db] ${db.describe()} ready`);
   let plane;
+  let runtime: Runtime | undefined;
   try {
-    plane = await startControlPlane(db, command.options, { admin: admin.config, secureCookies: process.env.AZR_SECURE_COOKIES === "1" });
+    runtime = await startRuntime({
+      db,
+      dataDir,
+      admin: adminConfig,
+      log: (line) => console.log(`[orchestrator] ${line}`),
+      onStep: (p) => {
+        if (demoRunId === p.runId) console.log(formatProgress(p));
+        else console.log(`[run ${p.runId.slice(0, 8)}] step ${p.step}/${p.totalSteps} done in ${((p.metrics["time/total_ms"] ?? 0) / 1000).toFixed(1)}s`);
+      },
+    });
+    console.log(`[orchestrator] ${runtime.queue.kind} queue, ${runtime.executor.size} sandboxed executor runners (bwrap), checkpoints in ${runtime.checkpoints.options.root}`);
+    plane = await startControlPlane(db, command.options, {
+      admin: adminConfig,
+      runControl: new OrchestratorRunControl(db.prisma, runtime.orchestrator),
+      secureCookies: process.env.AZR_SECURE_COOKIES === "1",
+    });
     const first = await plane.api.services.auth.ensureAdminToken(process.env.AZR_ADMIN_TOKEN || undefined);
     if (first?.created && !process.env.AZR_ADMIN_TOKEN) {
       // Shown once: only its SHA-256 is stored.
@@ -30,6 +52,7 @@ async function main(): Promise<number> {
       console.log("registered AZR_ADMIN_TOKEN as the admin API token");
     }
   } catch (e) {
+    await runtime?.close().catch(() => {});
     await db.close();
     const err = e as NodeJS.ErrnoException;
     if (err.code === "EADDRINUSE") throw new Error(`port ${command.options.port} on ${command.options.host} is in use; pick another with --port`);
@@ -37,12 +60,21 @@ async function main(): Promise<number> {
   }
   console.log(`[config] admin configuration: ${admin.source}`);
   console.log(`AZR control plane listening on ${plane.url} (health: ${plane.url}/healthz, API: ${plane.url}/api/v1, OpenAPI: ${plane.url}/api/openapi.json); Ctrl-C stops it`);
+  if (command.options.demo) {
+    const demo = await launchDemoRun(db, runtime.orchestrator, adminConfig, command.options.demoSteps);
+    demoRunId = demo.runId;
+    console.log(
+      `[demo] ${demo.created ? "queued a new" : "continuing the unfinished"} ${DEMO_TAG} run ${demo.runId} (tiny-cpu preset, demo policy, bwrap executor); ` +
+        `watch it with: npx azr logs -f ${demo.runId}   (start with --no-demo to skip it)`,
+    );
+  }
   await new Promise<void>((resolve) => {
     process.once("SIGINT", resolve);
     process.once("SIGTERM", resolve);
   });
-  console.log("shutting down");
+  console.log("shutting down: active runs finish their step, checkpoint and pause (they continue at the next start)");
   await plane.close();
+  await runtime.close();
   await db.close();
   return 0;
 }

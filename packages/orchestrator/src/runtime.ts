@@ -1,7 +1,7 @@
 import path from "node:path";
 import type { Database, Run } from "@azr/db";
 import { BwrapBackend, ExecutorPool } from "@azr/executor";
-import { loadAdminConfig, type AdminConfig, type PoolConfig } from "./admin-config.ts";
+import type { AdminConfig, PoolConfig } from "./admin-config.ts";
 import { CheckpointStore } from "./checkpoints.ts";
 import { localWorkerFactory } from "./local-worker.ts";
 import { Orchestrator } from "./orchestrator.ts";
@@ -17,8 +17,8 @@ export interface RuntimeOptions {
   db: Database;
   /** Models and checkpoints live here (AZR_DATA_DIR, default .azr). */
   dataDir: string;
-  /** The admin file (AZR_ADMIN_CONFIG); built-in defaults when absent. */
-  adminConfigFile?: string;
+  /** The validated admin configuration (loadAdminConfig). */
+  admin: AdminConfig;
   executorRunners?: number;
   /** Launchers for pool kinds other than `local` (docker, kubernetes). */
   launchers?: Partial<Record<PoolConfig["launcher"], (pool: PoolConfig) => WorkerFactory>>;
@@ -30,7 +30,6 @@ export interface RuntimeOptions {
 export interface Runtime {
   orchestrator: Orchestrator;
   admin: AdminConfig;
-  adminSource: string;
   queue: RunQueue;
   executor: ExecutorPool;
   checkpoints: CheckpointStore;
@@ -38,7 +37,7 @@ export interface Runtime {
 }
 
 export async function startRuntime(o: RuntimeOptions): Promise<Runtime> {
-  const { config: admin, source } = loadAdminConfig(o.adminConfigFile);
+  const { admin } = o;
   const executor = await new ExecutorPool(new BwrapBackend(), { runners: o.executorRunners }).start();
   try {
     const pools = admin.pools.map((p) => ({ name: p.name, concurrency: p.concurrency }));
@@ -64,7 +63,6 @@ export async function startRuntime(o: RuntimeOptions): Promise<Runtime> {
     return {
       orchestrator,
       admin,
-      adminSource: source,
       queue,
       executor,
       checkpoints,
