@@ -8,6 +8,7 @@ import { chownSync, mkdtempSync, readdirSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import { Readable } from "node:stream";
 import { promisify } from "node:util";
 import { WorkerHub, tokenVerifier } from "@azr/worker-client";
 import Docker from "dockerode";
@@ -28,7 +29,7 @@ if (!daemon.ok && !inCI) console.warn(`[docker launcher tests] skipped: ${daemon
 
 const installationId = `test-${randomBytes(4).toString("hex")}`;
 const token = randomBytes(24).toString("hex");
-const fakeDigest = `sha256:${"c".repeat(64)}`;
+const absentDigest = `sha256:${"c".repeat(64)}`;
 
 function dockerPool(images: string[], over: object = {}): PoolConfig {
   return poolSchema.parse({ name: "cpu-docker", launcher: "docker", images, resources: { cpus: 1, memoryGb: 2 }, ...over }) as PoolConfig;
@@ -57,13 +58,13 @@ function workerSpec(pool: PoolConfig, workerId: string, hubUrl: string, over: Pa
 
 describe("docker launcher: container settings (no daemon needed)", () => {
   const launcher = new DockerLauncher({ installationId: "inst-x", docker });
-  const pool = dockerPool([`azr/worker-cpu@${fakeDigest}`], { gpusPerWorker: 2 });
+  const pool = dockerPool([`azr/worker-cpu@${absentDigest}`], { gpusPerWorker: 2 });
   const spec = workerSpec(pool, "w-settings", "ws://172.17.0.1:9000/worker", { gpus: 2, resources: { cpus: 4, memoryGb: 16 } });
-  const o = launcher.containerOptions(spec, fakeDigest);
+  const o = launcher.containerOptions(spec, absentDigest);
   const h = o.HostConfig!;
 
   it("runs by image id as a non-root user with no privileges and a read-only root", () => {
-    expect(o.Image).toBe(fakeDigest);
+    expect(o.Image).toBe(absentDigest);
     expect(o.User).toBe("10001:10001");
     expect(h.CapDrop).toEqual(["ALL"]);
     expect(h.CapAdd).toBeUndefined();
@@ -88,7 +89,7 @@ describe("docker launcher: container settings (no daemon needed)", () => {
   it("asks for the GPUs with a device request, one process per GPU", () => {
     expect(h.DeviceRequests).toEqual([{ Driver: "", Count: 2, Capabilities: [["gpu"]] }]);
     expect(o.Entrypoint).toEqual(["python3", "-m", "azr_worker.launch", "--standalone", "--nproc_per_node=2", "-m", "azr_worker"]);
-    const cpu = launcher.containerOptions({ ...spec, gpus: 0 }, fakeDigest);
+    const cpu = launcher.containerOptions({ ...spec, gpus: 0 }, absentDigest);
     expect(cpu.HostConfig!.DeviceRequests).toBeUndefined();
     expect(cpu.Entrypoint).toBeUndefined();
   });
@@ -109,7 +110,7 @@ describe("docker launcher: container settings (no daemon needed)", () => {
   });
 
   it("refuses images the pool does not allow or that are not pinned by digest", async () => {
-    await expect(launcher.create({ ...spec, image: `other/image@${fakeDigest}` })).rejects.toThrow(/not one of pool cpu-docker's allowed images/);
+    await expect(launcher.create({ ...spec, image: `other/image@${absentDigest}` })).rejects.toThrow(/not one of pool cpu-docker's allowed images/);
     const loose = { ...pool, images: ["azr/worker-cpu:latest"] } as PoolConfig;
     await expect(launcher.create({ ...spec, pool: loose })).rejects.toThrow(/not pinned by digest/);
   });
@@ -161,7 +162,8 @@ describe.skipIf(!daemon.ok && !inCI)("docker launcher with the real daemon and t
     for (const c of cleanups.reverse()) await c().catch((e: unknown) => console.warn(`cleanup: ${(e as Error).message}`));
   });
 
-  it("starts the worker container; it dials the hub, answers, logs; stop removes it", async () => {
+  // Minutes, not seconds, on a loaded machine: each worker container is a 1.2 GB copy (vfs).
+  it("starts the worker container; it dials the hub, answers, logs; stop removes it", { timeout: 300_000 }, async () => {
     const spec = workerSpec(pool, `w-${installationId}`, hub.url);
     const launched = await launcher.create(spec);
     cleanups.push(() => launcher.stop(launched.id, { graceMs: 1000 }));
@@ -214,19 +216,37 @@ describe.skipIf(!daemon.ok && !inCI)("docker launcher with the real daemon and t
     const crashed = new DockerLauncher({ installationId, docker, network });
     const leftover = await crashed.create(workerSpec(pool, `left-${installationId}`, hub.url, { runId: "run-crashed", attempt: 3 }));
     cleanups.push(() => crashed.stop(leftover.id, { graceMs: 1000 }));
-    // Another installation sharing the daemon.
-    const neighbour = new DockerLauncher({ installationId: `${installationId}-other`, docker, network });
-    const theirs = await neighbour.create(workerSpec(pool, `theirs-${installationId}`, hub.url));
-    cleanups.push(() => neighbour.stop(theirs.id, { graceMs: 1000 }));
+    // Containers that are only created (a crash between create and start) and someone else's
+    // (another installation sharing the daemon, an unlabelled one). They never run, so an empty
+    // image will do: with the vfs driver a container of the worker image costs a 1.2 GB copy.
+    const empty = `azr/launcher-test-empty:${installationId}`;
+    const [repo, tag] = empty.split(":");
+    const progress = await docker.importImage(Readable.from([Buffer.alloc(1024)]), { repo, tag });
+    await new Promise<void>((resolve, reject) => docker.modem.followProgress(progress, (err: Error | null) => (err ? reject(err) : resolve())));
+    cleanups.push(() => docker.getImage(empty).remove({ force: true }));
+    const bare = async (labels: Record<string, string>) => {
+      const c = await docker.createContainer({ Image: empty, Cmd: ["/nothing"], Labels: labels });
+      cleanups.push(() => c.remove({ force: true }).catch(() => undefined));
+      return c.id;
+    };
+    const createdOnly = await bare({ [DOCKER_LABELS.installation]: installationId, [DOCKER_LABELS.run]: "run-half", [DOCKER_LABELS.attempt]: "1" });
+    const theirs = await bare({ [DOCKER_LABELS.installation]: `${installationId}-other`, [DOCKER_LABELS.run]: "run-theirs", [DOCKER_LABELS.attempt]: "1" });
+    const unlabelled = await bare({});
+    const kept = await bare({ [DOCKER_LABELS.installation]: installationId, [DOCKER_LABELS.run]: "run-live", [DOCKER_LABELS.attempt]: "2" });
 
     const restarted = new DockerLauncher({ installationId, docker, network });
-    expect((await restarted.list()).map((w) => w.id)).toEqual([leftover.id]);
-    const report = await restarted.reconcile();
-    expect(report.removed).toEqual([{ id: leftover.id, runId: "run-crashed", attempt: 3 }]);
-    await expect(docker.getContainer(leftover.id).inspect()).rejects.toMatchObject({ statusCode: 404 });
-    expect((await docker.getContainer(theirs.id).inspect()).State.Status).not.toBe("removing");
-    expect(await restarted.reconcile()).toEqual({ removed: [], kept: [] });
-  });
+    expect((await restarted.list()).map((w) => w.id).sort()).toEqual([leftover.id, createdOnly, kept].sort());
+    const report = await restarted.reconcile({ keep: (w) => w.runId === "run-live" });
+    expect(report.removed.sort((a, b) => a.id.localeCompare(b.id))).toEqual(
+      [
+        { id: leftover.id, runId: "run-crashed", attempt: 3 },
+        { id: createdOnly, runId: "run-half", attempt: 1 },
+      ].sort((a, b) => a.id.localeCompare(b.id)),
+    );
+    expect(report.kept).toEqual([{ id: kept, runId: "run-live", attempt: 2 }]);
+    for (const gone of [leftover.id, createdOnly]) await expect(docker.getContainer(gone).inspect()).rejects.toMatchObject({ statusCode: 404 });
+    for (const still of [theirs, unlabelled, kept]) expect((await docker.getContainer(still).inspect()).Id).toBe(still);
+  }, 300_000);
 
   it("refuses a pinned image the daemon does not have", async () => {
     const missing = `azr/worker-cpu@sha256:${"d".repeat(64)}`;
