@@ -803,7 +803,8 @@ def _assemble(req, res_data, stdout, stderr, max_out, timed_out, over, wait_stat
     if req.get("kind") == "run":
         # The first call without an outcome is the one that was running when the job ended.
         interrupted = None
-        if status in ("timeout", "output-limit", "error", "memory") and (load is not None and load.get("status") == "ok"):
+        # (For `memory` the child already reported the failing call itself.)
+        if status in ("timeout", "output-limit", "error") and (load is not None and load.get("status") == "ok"):
             if status == "timeout":
                 interrupted = {"status": "timeout"}
             elif error is not None:

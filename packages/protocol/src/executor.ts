@@ -61,7 +61,8 @@ export const execLimitsSchema = z.object({
   timeoutMs: z.number().int().positive().max(120_000).default(10_000),
   /** Address-space limit of the job's child process, MiB. */
   memoryMb: z.number().int().positive().max(16_384).default(512),
-  /** Captured stdout/stderr per job, bytes; beyond it output is truncated. */
+  /** Captured stdout and stderr per job, bytes each. A program that writes more is stopped:
+   * the job's status is `output-limit` and the captured text is truncated to this size. */
   maxOutputBytes: z.number().int().nonnegative().max(16 * 1024 * 1024).default(64 * 1024),
   /** Size of one serialised result value, bytes; larger values become a status. */
   maxValueBytes: z.number().int().positive().max(64 * 1024 * 1024).default(1024 * 1024),
@@ -103,7 +104,11 @@ export type ExecRequest = z.input<typeof execRequestSchema>;
 export type ParsedExecRequest = z.output<typeof execRequestSchema>;
 
 /** Job-level status. `ok` means the program loaded and every call was attempted; each call
- * still carries its own outcome. */
+ * still carries its own outcome (an exception in `f` is a call `error`, not a job error).
+ * A job that ends early (`timeout`, `memory`, `output-limit`, or `error` when the program's
+ * process dies, e.g. `os._exit` or a segfault, with `error.type` naming the signal) keeps the
+ * outcomes of the calls that finished; the call that was running gets `timeout` or an `error`
+ * outcome (`MemoryError` for `memory`), and the rest `not-run`. */
 export const jobStatusSchema = z.enum([
   "ok",
   "error",

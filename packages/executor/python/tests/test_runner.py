@@ -144,8 +144,11 @@ class ZygoteProtocolTests(unittest.TestCase):
             {"id": "d", "kind": "check", "program": "import random\ndef f():\n    pass", "checks": STRICT},
             {"id": "e", "kind": "run", "program": "import os\ndef f():\n    return sorted(os.listdir('/'.join([os.environ['TMPDIR'], '..'])))", "calls": [""], "limits": limits},
             {"id": "f", "kind": "frobnicate"},
+            {"id": "g", "kind": "run", "program": "def f(n):\n    return len(bytearray(n << 30))", "calls": ["0", "1", "0"], "limits": limits},
         ])
-        self.assertEqual([r["status"] for r in res], ["ok", "timeout", "output-limit", "banned-import", "ok", "sandbox-failure"])
+        self.assertEqual([r["status"] for r in res], ["ok", "timeout", "output-limit", "banned-import", "ok", "sandbox-failure", "memory"])
+        self.assertEqual([c[0]["status"] for c in res[6]["calls"]], ["ok", "error", "not-run"])
+        self.assertEqual(res[6]["calls"][1][0]["errorType"], "MemoryError")
         self.assertEqual(res[0]["calls"][0][0], {"status": "ok", "value": {"t": "int", "v": "2"}})
         self.assertEqual(res[0]["calls"][1][1]["errorType"], "TypeError")
         self.assertLess(res[1]["durationMs"], 1200)
