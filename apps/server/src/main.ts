@@ -3,6 +3,7 @@ import { DatabaseSetupError, openDatabase } from "@azr/db";
 import { loadAdminConfig, OrchestratorRunControl, startRuntime, type Runtime } from "@azr/orchestrator";
 import { formatProgress, launchDemoRun, withDemoModel, DEMO_TAG } from "./demo.ts";
 import { parseServerArgs, serverHelp } from "./options.ts";
+import { renderPrometheus } from "./prometheus.ts";
 import { startControlPlane } from "./server.ts";
 
 let demoRunId: string | undefined;
@@ -42,6 +43,7 @@ async function main(): Promise<number> {
     plane = await startControlPlane(db, command.options, {
       admin: adminConfig,
       runControl: new OrchestratorRunControl(db.prisma, runtime.orchestrator),
+      prometheus: () => renderPrometheus(db, runtime!),
       secureCookies: process.env.AZR_SECURE_COOKIES === "1",
     });
     const first = await plane.api.services.auth.ensureAdminToken(process.env.AZR_ADMIN_TOKEN || undefined);
@@ -59,7 +61,7 @@ async function main(): Promise<number> {
     throw e;
   }
   console.log(`[config] admin configuration: ${admin.source}`);
-  console.log(`AZR control plane listening on ${plane.url} (health: ${plane.url}/healthz, API: ${plane.url}/api/v1, OpenAPI: ${plane.url}/api/openapi.json); Ctrl-C stops it`);
+  console.log(`AZR control plane listening on ${plane.url} (health: ${plane.url}/healthz, metrics: ${plane.url}/metrics, API: ${plane.url}/api/v1, OpenAPI: ${plane.url}/api/openapi.json); Ctrl-C stops it`);
   if (command.options.demo) {
     const demo = await launchDemoRun(db, runtime.orchestrator, adminConfig, command.options.demoSteps);
     demoRunId = demo.runId;

@@ -59,6 +59,12 @@ describe("npm start's server process on the embedded database", () => {
       expect(res.status).toBe(200);
       expect(await res.json()).toEqual({ status: "ok", database: "pglite" });
       expect((await fetch(`${url}/nope`)).status).toBe(404);
+      const prom = await fetch(`${url}/metrics`);
+      expect(prom.headers.get("content-type")).toContain("text/plain");
+      const text = await prom.text();
+      expect(text).toContain('azr_runs{status="queued"} 0');
+      expect(text).toContain('azr_queue_depth{pool="local"} 0');
+      expect(text).toMatch(/azr_executor_runners\{state="alive"\} [1-9]/);
       expect(s.output()).toContain("applying migration");
       s.child.kill("SIGTERM");
       expect(await s.exited).toBe(0);

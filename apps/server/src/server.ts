@@ -20,6 +20,8 @@ export interface ControlPlaneOptions {
   /** Takes WebSocket upgrades on WORKER_PATH (the worker hub); without it they are refused. */
   workerUpgrade?: (req: IncomingMessage, socket: Duplex, head: Buffer) => void;
   log?: (line: string) => void;
+  /** Renders Prometheus metrics for GET /metrics (404 without it). */
+  prometheus?: () => Promise<string>;
 }
 
 export interface ControlPlane {
@@ -39,6 +41,16 @@ export async function startControlPlane(db: Database, options: ServerOptions, ex
         .query("SELECT 1 AS ok")
         .then(() => reply(200, { status: "ok", database: db.target.kind }))
         .catch((e: unknown) => reply(503, { status: "database-unavailable", error: String(e) }));
+      return;
+    }
+    if (req.method === "GET" && url.pathname === "/metrics" && extra.prometheus) {
+      extra
+        .prometheus()
+        .then((text) => {
+          res.writeHead(200, { "content-type": "text/plain; version=0.0.4" });
+          res.end(text);
+        })
+        .catch(() => reply(503, { error: "metrics unavailable" }));
       return;
     }
     api.handleHttp(req, res).then(
