@@ -23,3 +23,4 @@ export {
   type KubernetesManifests,
 } from "./kubernetes.ts";
 export { createLaunchers, type LauncherSettings } from "./factory.ts";
+export { WorkerExitedError, startLaunchedWorker, type StartedLaunchedWorker, type StartLaunchedWorkerOptions } from "./launched-worker.ts";
