@@ -8,6 +8,7 @@ import os
 import signal
 import time
 import uuid
+from collections import deque
 from concurrent.futures import ThreadPoolExecutor
 
 import websockets
@@ -30,7 +31,7 @@ class Worker:
         self.parent_pid = parent_pid
         self.chunk_chars = chunk_chars or protocol.LIMITS["chunkChars"]
         self.broadcast = broadcast  # DDP: forwards each request to the other ranks before serving it
-        self.outbox = []            # frames not yet sent (kept across a reconnect)
+        self.outbox = deque()       # [frames, next frame] per message not yet sent
         self.jobs = None
         self.ws = None
         self.busy = None
@@ -41,7 +42,10 @@ class Worker:
 
     # ------------------------------------------------------------------ sending
     def send(self, message):
-        self.outbox.extend(protocol.encode_frames(message, self.chunk_chars))
+        """Queues a message (its frames). Kept across a reconnect; heartbeats only while connected."""
+        if message["type"] == "heartbeat" and self.ws is None:
+            return
+        self.outbox.append([protocol.encode_frames(message, self.chunk_chars), 0])
         self.wake.set()
 
     async def _flush(self):
@@ -49,12 +53,15 @@ class Worker:
             await self.wake.wait()
             self.wake.clear()
             while self.outbox and self.ws is not None:
-                frame = self.outbox[0]
+                entry = self.outbox[0]
+                frames, at = entry
                 try:
-                    await self.ws.send(frame)
+                    await self.ws.send(frames[at])
                 except websockets.ConnectionClosed:
                     break
-                self.outbox.pop(0)
+                entry[1] = at + 1
+                if entry[1] == len(frames):
+                    self.outbox.popleft()
 
     def error(self, rid, code, message):
         self.send({"type": "error", "id": rid, "code": code, "message": message[:4000]})
@@ -135,6 +142,8 @@ class Worker:
                                       ping_timeout=20, open_timeout=10, close_timeout=2) as ws:
             await ws.send(json.dumps(self._hello()))
             self.said_hello = True
+            if self.outbox:  # a message cut by the drop is sent again whole (the peer drops partial chunks)
+                self.outbox[0][1] = 0
             self.ws = ws
             self.wake.set()
             assembler = protocol.ChunkAssembler()

@@ -110,7 +110,7 @@ class WorkerMessagesTest(unittest.TestCase):
         for frame in ("nope", '{"type":"ping"}', '{"type":"ping","id":"p","x":1}', '{"type":"x","id":"q"}',
                       '{"type":"ping","id":"big","pad":"' + "x" * 7000 + '"}'):
             w.receive(frame, a)
-        sent = [json.loads(f) for f in w.outbox]
+        sent = [json.loads(frames[0]) for frames, _ in w.outbox]
         for m in sent:
             protocol.validate("error", m)
         self.assertEqual([(m["id"], m["code"]) for m in sent],
