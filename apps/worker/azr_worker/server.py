@@ -18,6 +18,8 @@ from .engine import OpError, devices, versions
 
 log = logging.getLogger("azr_worker")
 
+REFUSED = {4000, 4001, 4002}  # close codes of a hub refusing the hello (no hello, bad token, invalid)
+
 
 class Worker:
     def __init__(self, engine, url, token, worker_id=None, grace=30.0, heartbeat=5.0, parent_pid=None,
@@ -38,6 +40,7 @@ class Worker:
         self.stopping = False
         self.exit_code = 0
         self.said_hello = False
+        self.had_session = False
         self.pool = ThreadPoolExecutor(1, thread_name_prefix="azr-engine")
 
     # ------------------------------------------------------------------ sending
@@ -156,16 +159,20 @@ class Worker:
                     self.receive(frame, assembler)
             finally:
                 self.ws = None
+                # the hub closes with 4000-4002 when it refuses the hello: that was no session
+                self.had_session = ws.close_code not in REFUSED
 
     async def _dial_forever(self):
         gone_since = time.time()
         while True:
+            self.had_session = False
             try:
                 await self._connection()
-                gone_since = time.time()
                 log.warning("control plane closed the connection")
             except (OSError, asyncio.TimeoutError, websockets.WebSocketException) as e:
-                log.warning("cannot reach the control plane: %s", e)
+                log.warning("lost or cannot reach the control plane: %s", e)
+            if self.had_session:  # the grace period counts from the end of the last accepted session
+                gone_since = time.time()
             if self.stopping:
                 return
             if time.time() - gone_since > self.grace:

@@ -240,10 +240,12 @@ describe("worker lifetime", () => {
 
   it("keeps its state across a dropped connection and delivers the reply in flight", async () => {
     const hub = await WorkerHub.listen({ verifyToken: tokenVerifier("t") });
-    const proc = spawnLocalWorker({ url: hub.url, token: "t", dataRoot: dataRoot(), graceSeconds: 30 });
+    // grace 1 s, connected for longer than that: the grace period counts from the drop
+    const proc = spawnLocalWorker({ url: hub.url, token: "t", dataRoot: dataRoot(), graceSeconds: 1 });
     try {
       const client = await hub.waitForWorker(proc.workerId, 60_000);
       await client.load({ model: "tiny", tiny: SMALL });
+      await new Promise((r) => setTimeout(r, 1500));
       const reconnected = new Promise<boolean>((resolve) => client.once("reconnect", (h) => resolve(h.reconnect)));
       const pending = client.generate({ prompts: Array(64).fill("x"), n: 4, maxTokens: 48, seed: 3 });
       // drop the socket under the request; the worker redials with the same id and flushes its reply
