@@ -51,20 +51,20 @@ export async function downsample(sql: SqlSession, input: z.output<typeof seriesI
   // from the float x, clamped so the upper bound falls into the last bucket.
   const rangeLo = time ? `to_timestamp(b.lo / 1000.0)` : `floor(b.lo)::int`;
   const rangeHi = time ? `to_timestamp(b.hi / 1000.0)` : `ceil(b.hi)::int`;
-  // LATERAL makes the points scan a parameterised index range scan per series whatever the
-  // planner guesses for the unnest; a plain join may pick a hash join over the whole table.
+  // Each series is bucketed inside its own LATERAL subquery: the points come from a parameterised
+  // index-only range scan (the (seriesId, step, value) covering index), and the group-by sorts one
+  // series' few thousand rows in memory instead of every series' rows at once.
   const rows = await sql.query<{ sid: number; bucket: number; x: number; xEnd: number; min: number; max: number; mean: number; count: number }>(
-    `SELECT b.sid,
-            (CASE WHEN b.hi > b.lo THEN LEAST(floor((p.x - b.lo) / (b.hi - b.lo) * $4), $4 - 1) ELSE 0 END)::int AS bucket,
-            min(p.x) AS x, max(p.x) AS "xEnd",
-            min(p.value) AS min, max(p.value) AS max, avg(p.value) AS mean, count(*)::int AS count
+    `SELECT b.sid, a.bucket, a.x, a."xEnd", a.min, a.max, a.mean, a.count
        FROM unnest($1::int[], $2::float8[], $3::float8[]) AS b(sid, lo, hi)
        CROSS JOIN LATERAL (
-         SELECT ${xExpr} AS x, p.value FROM "MetricPoint" p
-          WHERE p."seriesId" = b.sid AND p.${col} >= ${rangeLo} AND p.${col} <= ${rangeHi}
-       ) p
-      WHERE p.x >= b.lo AND p.x <= b.hi
-      GROUP BY 1, 2
+         SELECT (CASE WHEN b.hi > b.lo THEN LEAST(floor((q.x - b.lo) / (b.hi - b.lo) * $4), $4 - 1) ELSE 0 END)::int AS bucket,
+                min(q.x) AS x, max(q.x) AS "xEnd", min(q.value) AS min, max(q.value) AS max, avg(q.value) AS mean, count(*)::int AS count
+           FROM (SELECT ${xExpr} AS x, p.value FROM "MetricPoint" p
+                  WHERE p."seriesId" = b.sid AND p.${col} >= ${rangeLo} AND p.${col} <= ${rangeHi}) q
+          WHERE q.x >= b.lo AND q.x <= b.hi
+          GROUP BY 1
+       ) a
       ORDER BY 1, 2`,
     [withData.map((s) => s.sid), withData.map((s) => s.lo), withData.map((s) => s.hi), input.points],
   );
