@@ -70,6 +70,9 @@ class Engine:
 
     # ------------------------------------------------------------------ ops
     def op_load(self, req):
+        """Replaces the model. A load that fails leaves no model loaded (never a half-built one)."""
+        self.policy = self.optimizer = self.ref_model = None
+        self.rollouts.clear()
         if req.get("trustRemoteCode") and not self.allow_remote_code:
             raise OpError("forbidden", "trustRemoteCode: remote code is not allowed on this worker (--allow-remote-code)")
         if self.backend == "tiny" and req["model"] != "tiny":
@@ -77,25 +80,32 @@ class Engine:
         spec = dict(req)
         if self.backend != "tiny":
             spec["modelPath"] = self.resolve(req["model"])
+        elif req.get("checkpoint"):  # the tiny model's shape comes from its checkpoint
+            meta = self._checkpoint_meta(req["checkpoint"])
+            if req.get("tiny") is not None and req["tiny"] != meta["tiny"]:
+                raise OpError("invalid", f"tiny: {req['tiny']} differs from the checkpoint's {meta['tiny']}")
+            spec["tiny"] = meta["tiny"]
         try:
             policy = create_policy(self.backend, spec, self.device, self.allow_remote_code)
         except BackendUnavailable as e:
             raise OpError("backend-unavailable", str(e))
         o = req["optimizer"]
-        self.policy = policy
-        self.ref_model = None
-        if req["referenceModel"]:
-            import copy
-            self.ref_model = copy.deepcopy(policy.model).eval().requires_grad_(False)
-        self._parallelize()  # before the optimizer: FSDP replaces the parameters with shards
-        self.optimizer = torch.optim.AdamW(policy.model.parameters(), lr=o["lr"], betas=(o["beta1"], o["beta2"]),
-                                           eps=o["eps"], weight_decay=o["weightDecay"])
-        self.generator = torch.Generator().manual_seed(req["seed"])
-        self.step = 0
+        self.policy, self.optimizer, self.ref_model, self.dist.ddp = policy, None, None, None
+        self.step, self.next_rollout = 0, 0
         self.rollouts.clear()
-        self.next_rollout = 0
-        if req.get("checkpoint"):
-            self.op_restore({"path": req["checkpoint"]})
+        try:
+            if req["referenceModel"]:
+                import copy
+                self.ref_model = copy.deepcopy(policy.model).eval().requires_grad_(False)
+            self._parallelize()  # before the optimizer: FSDP replaces the parameters with shards
+            self.optimizer = torch.optim.AdamW(policy.model.parameters(), lr=o["lr"], betas=(o["beta1"], o["beta2"]),
+                                               eps=o["eps"], weight_decay=o["weightDecay"])
+            self.generator = torch.Generator().manual_seed(req["seed"])
+            if req.get("checkpoint"):
+                self.op_restore({"path": req["checkpoint"]})
+        except BaseException:
+            self.policy = self.optimizer = self.ref_model = None  # a failed load leaves nothing half-loaded
+            raise
         return self._load_result()
 
     def _parallelize(self):
@@ -271,10 +281,7 @@ class Engine:
 
     def op_restore(self, req):
         path = self.resolve(req["path"])
-        if not os.path.isfile(os.path.join(path, "meta.json")):
-            raise OpError("not-found", f"path: no checkpoint at {req['path']!r}")
-        with open(os.path.join(path, "meta.json")) as f:
-            meta = json.load(f)
+        meta = self._checkpoint_meta(req["path"])
         if meta["backend"] != self.backend:
             raise OpError("failed-precondition", f"path: checkpoint is for backend {meta['backend']}, worker runs {self.backend}")
         if self.policy is None:
@@ -309,6 +316,13 @@ class Engine:
         self.next_rollout = meta["next_rollout"]
         self.rollouts.clear()
         return {"step": self.step}
+
+    def _checkpoint_meta(self, rel):
+        path = self.resolve(rel)
+        if not os.path.isfile(os.path.join(path, "meta.json")):
+            raise OpError("not-found", f"path: no checkpoint at {rel!r}")
+        with open(os.path.join(path, "meta.json")) as f:
+            return json.load(f)
 
     def _barrier(self):
         if self.dist.world > 1:

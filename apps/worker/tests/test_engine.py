@@ -245,6 +245,27 @@ class StateTest(unittest.TestCase):
         self.assertEqual(e.handle(req({"type": "tokenize", "texts": ["hé"]})), {"ids": [[104, 195, 169]]})
         self.assertEqual(e.handle(req({"type": "countTokens", "texts": ["hé", ""]})), {"counts": [3, 0]})
 
+    def test_a_failed_load_leaves_no_model(self):
+        e = loaded_engine()
+        with self.assertRaises(OpError) as c:
+            e.handle(req({"type": "load", "model": "tiny", "tiny": SMALL, "checkpoint": "missing"}))
+        self.assertEqual(c.exception.code, "not-found")
+        with self.assertRaises(OpError) as c:
+            e.handle(req({"type": "generate", "prompts": ["a"]}))
+        self.assertEqual(c.exception.code, "not-loaded")
+
+    def test_load_from_a_checkpoint(self):
+        root = tmpdir()
+        a = loaded_engine(data_root=root, seed=8)
+        a.handle(req({"type": "save", "path": "c"}))
+        b = Engine("tiny", root)
+        self.assertEqual(b.handle(req({"type": "load", "model": "tiny", "checkpoint": "c"}))["step"], 0)
+        for k, v in params(a).items():
+            self.assertTrue(torch.equal(v, params(b)[k]))
+        with self.assertRaises(OpError) as c:
+            b.handle(req({"type": "load", "model": "tiny", "tiny": dict(SMALL, dModel=64), "checkpoint": "c"}))
+        self.assertEqual(c.exception.code, "invalid")
+
     def test_remote_code_needs_the_administrators_permission(self):
         e = Engine("tiny", tmpdir())
         with self.assertRaises(OpError) as c:
