@@ -60,11 +60,17 @@ def batch_tensors(items, pad_id, device):
     return ids.to(device), mask.to(device), resp.to(device)
 
 
-def token_logprobs(policy, module, ids, mask, with_entropy=False):
+def token_logprobs(policy, module, ids, mask, with_entropy=False, entropy_grad=False):
+    """Logprob of each next token [B, L-1] and, if asked, the policy's entropy there (with a gradient
+    only when the loss uses it: over a large vocabulary it costs as much memory as the logits)."""
     logits = policy.logits(module, ids, mask)[:, :-1]
     logp_all = F.log_softmax(logits, dim=-1)
     logp = logp_all.gather(-1, ids[:, 1:, None]).squeeze(-1)
-    entropy = -(logp_all.exp() * logp_all).sum(-1) if with_entropy else None
+    entropy = None
+    if with_entropy:
+        with torch.set_grad_enabled(entropy_grad and torch.is_grad_enabled()):
+            src = logp_all if entropy_grad else logp_all.detach()
+            entropy = -(src.exp() * src).sum(-1)
     return logp, entropy
 
 
@@ -142,14 +148,14 @@ def train_ppo(policy, optimizer, items, advantages, old_logprobs, cfg, dist=None
             if not micro:  # this rank has no share left: a zero-weight pass keeps DDP's collectives in step
                 micro, weight = [mb[0]], 0.0
             ids, mask, resp = batch_tensors([items[i] for i in micro], policy.pad_id, policy.device)
-            width = resp.size(1)
             adv = torch.tensor([advantages[i] for i in micro], dtype=torch.float32, device=policy.device)[:, None]
             old = torch.zeros_like(resp)
             for r, i in enumerate(micro):
                 p = len(items[i][0])
                 old[r, p - 1:p - 1 + len(items[i][1])] = old_logprobs[i].to(policy.device)
             with _grad_sync(dist, k == n_micro - 1):
-                logp, entropy = token_logprobs(policy, module, ids, mask, with_entropy=True)
+                logp, entropy = token_logprobs(policy, module, ids, mask, with_entropy=True,
+                                               entropy_grad=cfg["entropyCoef"] > 0)
                 pg_tok, clipped = ppo_token_loss(logp, old, adv.expand_as(logp), cfg["clipLow"], cfg["clipHigh"],
                                                  cfg["dualClip"])
                 tok = pg_tok

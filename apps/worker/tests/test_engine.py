@@ -172,6 +172,19 @@ class TrainTest(unittest.TestCase):
         res = e.handle(req({"type": "train", "rollouts": self._rollouts(e), "klCoef": 0.1, "miniBatchSize": 4}))
         self.assertGreater(res["klLoss"], 0.0)  # the second mini-batch sees a moved policy
 
+    def test_entropy_bonus_raises_the_entropy(self):
+        after = []
+        for coef in (0.0, 1.0):
+            e = loaded_engine(seed=2, lr=3e-2)
+            e.handle(req({"type": "sft", "texts": ["abcabcabc"] * 4, "epochs": 10}))  # far from uniform
+            e.optimizer = torch.optim.SGD(e.policy.model.parameters(), lr=0.1)  # plain gradient steps
+            out = generate(e, prompts=["ab", "cd", "e", "fgh"], n=2, maxTokens=8, seed=1)
+            zero = [{"rolloutId": r["rolloutId"], "advantage": 0.0} for r in out["rollouts"]]
+            before = e.handle(req({"type": "train", "rollouts": zero, "entropyCoef": coef, "release": False}))["entropy"]
+            after.append(e.handle(req({"type": "train", "rollouts": zero, "entropyCoef": coef}))["entropy"] - before)
+        self.assertAlmostEqual(after[0], 0.0, places=6)  # zero advantages, no bonus: no change
+        self.assertGreater(after[1], 1e-3)
+
     def test_unknown_ids_and_duplicate_ids_are_refused(self):
         e = loaded_engine()
         ro = self._rollouts(e)
