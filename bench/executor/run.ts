@@ -4,10 +4,12 @@
 // Prints one JSON document.
 import { spawnSync } from "node:child_process";
 import { readFileSync } from "node:fs";
-import { availableParallelism, cpus } from "node:os";
+import { availableParallelism, cpus, loadavg } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import type { ExecRequest, ExecResult, PyValue } from "@azr/protocol";
+import type { ExecResult, PyValue, RunRequest } from "@azr/protocol";
+
+type RunJob = Omit<RunRequest, "id" | "kind">;
 import { createBackend, ExecutorPool, checkSandboxAvailability } from "@azr/executor";
 import type { BackendName } from "@azr/executor";
 
@@ -71,7 +73,7 @@ class Driver {
   ) {}
 
   /** Runs a stage: all requests with bounded concurrency (a stage depends on the previous one). */
-  async stage(reqs: Omit<ExecRequest & { kind: "run" }, "id">[]): Promise<ExecResult[]> {
+  async stage(reqs: RunJob[]): Promise<ExecResult[]> {
     const out = new Array<ExecResult>(reqs.length);
     let next = 0;
     const worker = async () => {
@@ -140,7 +142,7 @@ async function runWorkload(pool: ExecutorPool, name: Workload, golds: Map<number
     // Learnability: 8 solver attempts per valid proposal. Abduction: the 8 proposed inputs run
     // against the one program in one job; induction: 8 answers = 8 programs on the 5 hidden
     // inputs; deduction answers are compared as literals, no execution.
-    const learn: Omit<ExecRequest & { kind: "run" }, "id">[] = [];
+    const learn: RunJob[] = [];
     for (const v of valid) {
       const fx = fixtures[v.i]!;
       if (v.type === "abduction") learn.push({ program: fx.program, calls: fx.solverInputs.slice(0, 8), argsMode: "literal" });
@@ -149,7 +151,7 @@ async function runWorkload(pool: ExecutorPool, name: Workload, golds: Map<number
     const lr = await d.stage(learn);
     accepted += lr.filter((r) => r.status === "ok").length;
     // Solve batch: 64 tasks per type.
-    const solve: Omit<ExecRequest & { kind: "run" }, "id">[] = [
+    const solve: RunJob[] = [
       ...plan.solveAbduction.map((i) => ({ program: fixtures[i]!.program, calls: [fixtures[i]!.solverInputs[1]!], argsMode: "literal" as const })),
       ...plan.solveInduction.map((i) => ({ program: fixtures[i]!.solverProgram, calls: fixtures[i]!.inputs.slice(5, 10), argsMode: "literal" as const })),
     ];
@@ -183,37 +185,44 @@ async function trivialLatency(pool: ExecutorPool) {
   return { jobs: lat.length, p50Ms: round(pct(lat, 0.5)), p99Ms: round(pct(lat, 0.99)), maxMs: round(lat[lat.length - 1]!) };
 }
 
-function round(x: number): number {
-  return Math.round(x * 100) / 100;
-}
 
-function baseline() {
-  const input = JSON.stringify({ ...plan, fixtures, workloads: WORKLOADS });
+type BaseFigures = { runs: number; wallS: number; runsPerS: number; p50Ms: number; p99Ms: number };
+
+function baseline(workload: Workload): BaseFigures {
+  const input = JSON.stringify({ ...plan, fixtures, workloads: [workload] });
   const r = spawnSync("/usr/bin/python3", [path.join(here, "baseline.py")], { input, encoding: "utf8", maxBuffer: 64 << 20, timeout: 600_000 });
   if (r.status !== 0) throw new Error(`baseline failed: ${r.stderr}`);
-  const raw = JSON.parse(r.stdout) as Record<Workload, { runs: number; wallS: number; runsPerS: number; p50Ms: number; p99Ms: number }>;
-  const out: Record<string, unknown> = {};
-  for (const w of WORKLOADS) {
-    const b = raw[w];
-    out[w] = { runs: b.runs, wallS: round(b.wallS), runsPerS: round(b.runsPerS), p50Ms: round(b.p50Ms), p99Ms: round(b.p99Ms) };
-  }
-  return out as Record<Workload, { runs: number; wallS: number; runsPerS: number; p50Ms: number; p99Ms: number }>;
+  return (JSON.parse(r.stdout) as Record<Workload, BaseFigures>)[workload];
+}
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length ? s[Math.floor((s.length - 1) / 2)]! : 0;
+}
+
+type Figures = Awaited<ReturnType<typeof runWorkload>>;
+
+function summarise(rounds: Figures[], speedups: number[], referenceRuns: number) {
+  const byWall = [...rounds].sort((a, b) => a.wallS - b.wallS);
+  const mid = byWall[Math.floor((byWall.length - 1) / 2)]!;
+  return { ...mid, referenceRuns, rounds: rounds.length, wallSAll: rounds.map((r) => r.wallS), speedupVsBaseline: round(median(speedups)), speedupAll: speedups };
 }
 
 async function main() {
+  const rounds = Number(arg("rounds") ?? 3);
   const result: Record<string, unknown> = {
-    machine: { cpus: cpus().length, cpu: cpus()[0]?.model, node: process.version },
+    machine: { cpus: cpus().length, cpu: cpus()[0]?.model, node: process.version, loadavg: loadavg().map(round) },
     runners,
     fixtures: fixtures.length,
+    rounds,
     notes: [
       "baseline: one persistent ProcessPoolExecutor worker, one job at a time, exec + signal timeout, no isolation (the reference's design); one run per (program, input) check as the reference does",
       "sandboxed pool: every program in its own forked child; all calls of one program in one job; deduction answers compared as literals outside the executor on both sides",
-      "speedup = baseline wall time / backend wall time for the same workload",
+      "each round runs the baseline and then every backend on the same workload back to back; figures are the median round, speedup = median over rounds of baseline wall time / backend wall time",
     ],
   };
-  const base = baseline();
-  result.baseline = base;
   const availability = await checkSandboxAvailability();
+  const pools = new Map<BackendName, ExecutorPool>();
   for (const name of wanted) {
     const avail = availability.backends.find((b) => b.name === name);
     if (!avail?.available) {
@@ -221,28 +230,57 @@ async function main() {
       continue;
     }
     const pool = await new ExecutorPool(createBackend(name), { runners }).start();
-    try {
-      await pool.runAll(Array.from({ length: 50 }, (_, i) => ({ id: `w${i}`, kind: "run" as const, program: "def f():\n    return 1", calls: [""] })));
-      const golds = new Map<number, PyValue[]>();
-      const per: Record<string, unknown> = {};
-      for (const w of WORKLOADS) {
-        const m = await runWorkload(pool, w, golds);
-        per[w] = { ...m, referenceRuns: base[w].runs, speedupVsBaseline: round(base[w].wallS / m.wallS) };
-      }
-      per.trivialLatency = await trivialLatency(pool);
-      per.python = pool.runtime?.python;
-      per.poolMetrics = { crashes: pool.metrics().crashes, hungKilled: pool.metrics().hungKilled, statuses: pool.metrics().statuses };
-      result[name] = per;
-    } finally {
-      await pool.close();
-    }
+    await pool.runAll(Array.from({ length: 50 }, (_, i) => ({ id: `w${i}`, kind: "run" as const, program: "def f():\n    return 1", calls: [""] })));
+    pools.set(name, pool);
   }
-  const bw = result.bwrap as Record<string, { wallS: number }> | undefined;
-  const dk = result.docker as Record<string, { wallS: number }> | undefined;
-  if (bw?.["full-step"] && dk?.["full-step"]) {
-    result.dockerThroughputVsBwrap = round(bw["full-step"].wallS / dk["full-step"].wallS);
+  try {
+    const base: Record<string, BaseFigures[]> = {};
+    const per = new Map<BackendName, Record<string, Figures[]>>();
+    const speed = new Map<BackendName, Record<string, number[]>>();
+    const golds = new Map<BackendName, Map<number, PyValue[]>>();
+    for (let r = 0; r < rounds; r++) {
+      for (const w of WORKLOADS) {
+        const b = baseline(w);
+        (base[w] ??= []).push(b);
+        for (const [name, pool] of pools) {
+          if (!golds.has(name)) golds.set(name, new Map());
+          const m = await runWorkload(pool, w, golds.get(name)!);
+          const p = per.get(name) ?? {};
+          (p[w] ??= []).push(m);
+          per.set(name, p);
+          const s = speed.get(name) ?? {};
+          (s[w] ??= []).push(round(b.wallS / m.wallS));
+          speed.set(name, s);
+        }
+      }
+    }
+    result.baseline = Object.fromEntries(
+      WORKLOADS.map((w) => {
+        const xs = base[w]!;
+        const mid = [...xs].sort((a, b) => a.wallS - b.wallS)[Math.floor((xs.length - 1) / 2)]!;
+        return [w, { runs: mid.runs, wallS: round(mid.wallS), runsPerS: round(mid.runsPerS), p50Ms: round(mid.p50Ms), p99Ms: round(mid.p99Ms), wallSAll: xs.map((x) => round(x.wallS)) }];
+      }),
+    );
+    for (const [name, pool] of pools) {
+      const out: Record<string, unknown> = {};
+      for (const w of WORKLOADS) out[w] = summarise(per.get(name)![w]!, speed.get(name)![w]!, base[w]![0]!.runs);
+      out.trivialLatency = await trivialLatency(pool);
+      out.python = pool.runtime?.python;
+      const m = pool.metrics();
+      out.poolMetrics = { crashes: m.crashes, hungKilled: m.hungKilled, statuses: m.statuses };
+      result[name] = out;
+    }
+    const bw = per.get("bwrap")?.["full-step"];
+    const dk = per.get("docker")?.["full-step"];
+    if (bw && dk) result.dockerThroughputVsBwrap = round(median(bw.map((b, i) => b.wallS / dk[i]!.wallS)));
+  } finally {
+    for (const pool of pools.values()) await pool.close();
   }
   process.stdout.write(JSON.stringify(result, null, 2) + "\n");
+}
+
+function round(x: number): number {
+  return Math.round(x * 100) / 100;
 }
 
 await main();
