@@ -143,6 +143,7 @@ describe.skipIf(!daemon.ok && !inCI)("docker launcher with the real daemon and t
   let hub: WorkerHub;
   let launcher: DockerLauncher;
   const network = `azr-test-${installationId}`;
+  const empty = `azr/launcher-test-empty:${installationId}`;
   const cleanups: Array<() => Promise<unknown>> = [];
 
   beforeAll(async () => {
@@ -156,7 +157,19 @@ describe.skipIf(!daemon.ok && !inCI)("docker launcher with the real daemon and t
     cleanups.push(() => docker.getNetwork(network).remove());
     hub = await WorkerHub.listen({ host: gateway ?? "127.0.0.1", verifyToken: tokenVerifier(token) });
     cleanups.push(() => hub.close());
+    // An image with no files, for containers that are only created, never started: with the vfs
+    // driver each container of the worker image costs a 1.2 GB copy.
+    const [repo, tag] = empty.split(":");
+    const progress = await docker.importImage(Readable.from([Buffer.alloc(1024)]), { repo, tag });
+    await new Promise<void>((resolve, reject) => docker.modem.followProgress(progress, (err: Error | null) => (err ? reject(err) : resolve())));
+    cleanups.push(() => docker.getImage(empty).remove({ force: true }));
   }, 1_100_000);
+
+  async function bare(labels: Record<string, string>, name?: string): Promise<string> {
+    const c = await docker.createContainer({ Image: empty, Cmd: ["/nothing"], Labels: labels, ...(name ? { name } : {}) });
+    cleanups.push(() => c.remove({ force: true }).catch(() => undefined));
+    return c.id;
+  }
 
   afterAll(async () => {
     for (const c of cleanups.reverse()) await c().catch((e: unknown) => console.warn(`cleanup: ${(e as Error).message}`));
@@ -165,7 +178,10 @@ describe.skipIf(!daemon.ok && !inCI)("docker launcher with the real daemon and t
   // Minutes, not seconds, on a loaded machine: each worker container is a 1.2 GB copy (vfs).
   it("starts the worker container; it dials the hub, answers, logs; stop removes it", { timeout: 300_000 }, async () => {
     const spec = workerSpec(pool, `w-${installationId}`, hub.url);
+    // A stopped leftover holding the container name (a crash before reconcile): freed and reused.
+    const stale = await bare({ [DOCKER_LABELS.installation]: installationId, [DOCKER_LABELS.run]: spec.runId }, containerName(installationId, spec.workerId));
     const launched = await launcher.create(spec);
+    await expect(docker.getContainer(stale).inspect()).rejects.toMatchObject({ statusCode: 404 });
     cleanups.push(() => launcher.stop(launched.id, { graceMs: 1000 }));
     expect(launched).toMatchObject({ kind: "docker", workerId: spec.workerId, runId: spec.runId, attempt: 1, image: imageRef.split("@")[1] });
 
@@ -217,18 +233,7 @@ describe.skipIf(!daemon.ok && !inCI)("docker launcher with the real daemon and t
     const leftover = await crashed.create(workerSpec(pool, `left-${installationId}`, hub.url, { runId: "run-crashed", attempt: 3 }));
     cleanups.push(() => crashed.stop(leftover.id, { graceMs: 1000 }));
     // Containers that are only created (a crash between create and start) and someone else's
-    // (another installation sharing the daemon, an unlabelled one). They never run, so an empty
-    // image will do: with the vfs driver a container of the worker image costs a 1.2 GB copy.
-    const empty = `azr/launcher-test-empty:${installationId}`;
-    const [repo, tag] = empty.split(":");
-    const progress = await docker.importImage(Readable.from([Buffer.alloc(1024)]), { repo, tag });
-    await new Promise<void>((resolve, reject) => docker.modem.followProgress(progress, (err: Error | null) => (err ? reject(err) : resolve())));
-    cleanups.push(() => docker.getImage(empty).remove({ force: true }));
-    const bare = async (labels: Record<string, string>) => {
-      const c = await docker.createContainer({ Image: empty, Cmd: ["/nothing"], Labels: labels });
-      cleanups.push(() => c.remove({ force: true }).catch(() => undefined));
-      return c.id;
-    };
+    // (another installation sharing the daemon, an unlabelled one).
     const createdOnly = await bare({ [DOCKER_LABELS.installation]: installationId, [DOCKER_LABELS.run]: "run-half", [DOCKER_LABELS.attempt]: "1" });
     const theirs = await bare({ [DOCKER_LABELS.installation]: `${installationId}-other`, [DOCKER_LABELS.run]: "run-theirs", [DOCKER_LABELS.attempt]: "1" });
     const unlabelled = await bare({});
@@ -247,6 +252,13 @@ describe.skipIf(!daemon.ok && !inCI)("docker launcher with the real daemon and t
     for (const gone of [leftover.id, createdOnly]) await expect(docker.getContainer(gone).inspect()).rejects.toMatchObject({ statusCode: 404 });
     for (const still of [theirs, unlabelled, kept]) expect((await docker.getContainer(still).inspect()).Id).toBe(still);
   }, 300_000);
+
+  it("does not take a container name held by another installation", async () => {
+    const spec = workerSpec(pool, `w-taken-${installationId}`, hub.url);
+    const theirs = await bare({ [DOCKER_LABELS.installation]: "someone-else" }, containerName(installationId, spec.workerId));
+    await expect(launcher.create(spec)).rejects.toThrow(/cannot create the container for worker w-taken-.*(Conflict|already in use)/);
+    expect((await docker.getContainer(theirs).inspect()).Id).toBe(theirs);
+  });
 
   it("refuses a pinned image the daemon does not have", async () => {
     const missing = `azr/worker-cpu@sha256:${"d".repeat(64)}`;

@@ -209,9 +209,15 @@ export class DockerLauncher implements Launcher {
     const image = await this.resolveImage(spec.image ?? pool.images[0]!, pool);
     await this.ensureNetwork();
     mkdirSync(spec.dataRoot, { recursive: true });
+    const options = this.containerOptions(spec, image);
     let container: Docker.Container;
     try {
-      container = await this.docker.createContainer(this.containerOptions(spec, image));
+      container = await this.docker.createContainer(options).catch(async (e: unknown) => {
+        // The name is taken: by a stopped leftover of this installation (a server that crashed
+        // before reconcile ran) it is freed and the create retried; anything else is an error.
+        if (statusOf(e) !== 409 || !(await this.removeStoppedLeftover(options.name!))) throw e;
+        return this.docker.createContainer(options);
+      });
     } catch (e) {
       throw new LauncherError("docker", `cannot create the container for worker ${spec.workerId}: ${(e as Error).message}`, { cause: e });
     }
@@ -283,6 +289,14 @@ export class DockerLauncher implements Launcher {
     }
     await this.remove(id);
     this.mine.delete(id);
+  }
+
+  private async removeStoppedLeftover(name: string): Promise<boolean> {
+    const info = await this.docker.getContainer(name).inspect().catch(() => undefined);
+    if (!info || info.Config.Labels?.[DOCKER_LABELS.installation] !== this.options.installationId) return false;
+    if (this.mine.has(info.Id) || info.State.Running) return false;
+    await this.remove(info.Id);
+    return true;
   }
 
   private async remove(id: string): Promise<void> {
