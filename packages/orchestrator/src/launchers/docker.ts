@@ -1,7 +1,7 @@
 import { mkdirSync } from "node:fs";
 import Docker from "dockerode";
 import { LineSplitter } from "./log-lines.ts";
-import { checkSpec, chooseImage, workerEnvironment } from "./spec.ts";
+import { checkSpec, chooseImage, idPattern, workerEnvironment } from "./spec.ts";
 import {
   LauncherError,
   type LaunchedWorker,
@@ -75,7 +75,7 @@ export class DockerLauncher implements Launcher {
   private network: Promise<{ name: string; gateway: string | null }> | undefined;
 
   constructor(private readonly options: DockerLauncherOptions) {
-    if (!/^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$/.test(options.installationId))
+    if (!idPattern.test(options.installationId))
       throw new LauncherError("docker", `installationId ${JSON.stringify(options.installationId)} must be 1-63 letters, digits, '.', '_' or '-'`);
     this.docker = options.docker ?? new Docker({ socketPath: options.socketPath ?? "/var/run/docker.sock" });
   }

@@ -7,7 +7,7 @@ import { LauncherError, type LauncherKind, type WorkerSpec } from "./types.ts";
 
 /** Ids end up in container names, label values and Kubernetes object names: keep them to
  * characters all three accept. */
-const idPattern = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$/;
+export const idPattern = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$/;
 /** `name@sha256:<64 hex>`, as the admin config requires. */
 const pinnedImage = /^([^\s@]+)@sha256:([a-f0-9]{64})$/;
 
