@@ -1,5 +1,4 @@
 import { mkdirSync, readdirSync, statSync, writeFileSync } from "node:fs";
-import { availableParallelism } from "node:os";
 import path from "node:path";
 import { Rng, type RunConfig } from "@azr/azr";
 import { BwrapBackend, ExecutorPool } from "@azr/executor";
@@ -27,13 +26,13 @@ export interface BuildDemoPolicyOptions {
   seed?: number;
   /** The checkpoint directory to write (its parent becomes the worker's data root). */
   outDir: string;
-  /** Training texts (default 6000). */
+  /** Training texts (default 4000). */
   corpusSize?: number;
-  /** Planned optimizer steps; the learning-rate schedule is laid out over them (default 700). */
+  /** Planned optimizer steps; the learning-rate schedule is laid out over them (default 560). */
   steps?: number;
   /** Wall-clock budget for training; the build stops after the chunk that crosses it. */
   minutes?: number;
-  /** Texts per optimizer step (default 8). */
+  /** Texts per optimizer step (default 4). */
   batchSize?: number;
   microBatchSize?: number;
   /** Peak learning rate (default 2e-3), after a linear warmup, cosine decay to a tenth. */
@@ -42,7 +41,11 @@ export interface BuildDemoPolicyOptions {
   config?: RunConfig;
   /** An executor pool to use (default: a bwrap pool started and closed here). */
   executor?: ExecutorPool;
+  /** Torch threads in the worker (default 1: on the busy 2-core machine two threads ran eight
+   * times slower than one, their spin-waits competing with other processes). */
   threads?: number;
+  /** Worker processes (DDP over gloo; each text batch is split between them). Default 1. */
+  processes?: number;
   onProgress?: (p: BuildProgress) => void;
 }
 
@@ -100,8 +103,8 @@ export async function buildDemoPolicy(o: BuildDemoPolicyOptions): Promise<BuiltD
   const seed = o.seed ?? 0;
   const tiny = o.tiny ?? { ...DEMO_TINY_CONFIG };
   const config = o.config ?? demoRunConfig();
-  const batchSize = o.batchSize ?? 8;
-  const plannedSteps = o.steps ?? 700;
+  const batchSize = o.batchSize ?? 4;
+  const plannedSteps = o.steps ?? 560;
   const peak = o.lr ?? 2e-3;
   const deadline = o.minutes === undefined ? Infinity : t0 + o.minutes * 60_000;
   const outDir = path.resolve(o.outDir);
@@ -113,7 +116,7 @@ export async function buildDemoPolicy(o: BuildDemoPolicyOptions): Promise<BuiltD
   try {
     corpus = await buildCorpus({
       seed,
-      size: o.corpusSize ?? 6000,
+      size: o.corpusSize ?? 4000,
       config,
       exec: (r) => pool.run(r),
       contextBytes: tiny.contextLength,
@@ -126,7 +129,7 @@ export async function buildDemoPolicy(o: BuildDemoPolicyOptions): Promise<BuiltD
   }
   if (corpus.stats.items === 0) throw new Error("the corpus is empty");
 
-  const worker = await startLocalWorker({ dataRoot, threads: o.threads ?? availableParallelism() });
+  const worker = await startLocalWorker({ dataRoot, threads: o.threads ?? 1, nproc: o.processes ?? 1 });
   try {
     const { client } = worker;
     const loaded = await client.load({ model: "tiny", tiny, seed, optimizer: { lr: peak, weightDecay: 0.01 } });
@@ -152,7 +155,7 @@ export async function buildDemoPolicy(o: BuildDemoPolicyOptions): Promise<BuiltD
       }
       const lr = lrAt(step, plannedSteps, peak);
       const batch = order.splice(0, n * batchSize).map((i) => texts[i]!);
-      const r = await client.sft({ texts: batch, batchSize, microBatchSize: o.microBatchSize ?? 4, epochs: 1, lr }, { timeoutMs: 30 * 60_000 });
+      const r = await client.sft({ texts: batch, batchSize, microBatchSize: o.microBatchSize ?? 2, epochs: 1, lr }, { timeoutMs: 30 * 60_000 });
       losses.push(...r.losses);
       tokens += r.tokens;
       trainSeconds += r.seconds;

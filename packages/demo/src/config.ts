@@ -44,6 +44,9 @@ export const DEMO_MAX_PROMPT_BYTES = DEMO_TINY_CONFIG.contextLength - DEMO_MAX_R
 /** Run-config overrides for the demo, applied on top of the `tiny-cpu` preset. */
 export const DEMO_RUN_OVERRIDES = {
   azr: {
+    // One reference program per proposer prompt (tiny-cpu has 2): a step-1 prompt has only the
+    // seed anyway, and every reference costs ~150 bytes of quadratic attention.
+    references: 1,
     // Proposer prompts longer than this shed references (plan.ts), so they always fit the context.
     proposerPromptMaxTokens: DEMO_MAX_PROMPT_BYTES - 60,
   },

@@ -31,7 +31,7 @@ export function pick<T>(rng: Rng, items: readonly T[]): T {
   return items[rng.int(items.length)]!;
 }
 
-function word(rng: Rng, min = 3, max = 7, alphabet = LETTERS): string {
+function word(rng: Rng, min = 3, max = 6, alphabet = LETTERS): string {
   let s = "";
   const n = randInt(rng, min, max);
   for (let i = 0; i < n; i++) s += alphabet[rng.int(alphabet.length)];
@@ -39,39 +39,26 @@ function word(rng: Rng, min = 3, max = 7, alphabet = LETTERS): string {
 }
 
 const q = (s: string) => `'${s}'`;
-const sentence = (rng: Rng, min = 2, max = 4) => Array.from({ length: randInt(rng, min, max) }, () => word(rng, 2, 5)).join(" ");
-const ints = (rng: Rng, min = 3, max = 6, lo = 0, hi = 20) => `[${Array.from({ length: randInt(rng, min, max) }, () => randInt(rng, lo, hi)).join(", ")}]`;
+const sentence = (rng: Rng, min = 2, max = 3) => Array.from({ length: randInt(rng, min, max) }, () => word(rng, 2, 5)).join(" ");
+const ints = (rng: Rng, min = 3, max = 5, lo = 0, hi = 9) => `[${Array.from({ length: randInt(rng, min, max) }, () => randInt(rng, lo, hi)).join(", ")}]`;
+
+const one = (name: string, args: string, body: string, description: string, input: (r: Rng) => string): Family => ({
+  name,
+  make: () => ({ snippet: `def f(${args}):\n    return ${body}`, description, input }),
+});
 
 const FAMILIES: Family[] = [
-  { name: "reverse", make: () => ({ snippet: "def f(s):\n    return s[::-1]", description: "reverse the string", input: (r) => q(word(r)) }) },
-  {
-    name: "count-vowels",
-    make: () => ({
-      snippet: "def f(s):\n    n = 0\n    for c in s:\n        if c in 'aeiou':\n            n += 1\n    return n",
-      description: "count the vowels in the string",
-      input: (r) => q(word(r, 4, 9)),
-    }),
-  },
+  one("reverse", "s", "s[::-1]", "reverse the string", (r) => q(word(r))),
+  one("count-vowels", "s", "sum(1 for c in s if c in 'aeiou')", "count the vowels in the string", (r) => q(word(r, 4, 8))),
   {
     name: "sum-plus",
     make: (rng) => {
       const k = randInt(rng, 1, 9);
-      return {
-        snippet: `def f(xs):\n    total = ${k}\n    for x in xs:\n        total += x\n    return total`,
-        description: `add ${k} to the sum of the list`,
-        input: (r) => ints(r),
-      };
+      return { snippet: `def f(xs):\n    return sum(xs) + ${k}`, description: `add ${k} to the sum of the list`, input: (r) => ints(r) };
     },
   },
-  { name: "evens", make: () => ({ snippet: "def f(xs):\n    return [x for x in xs if x % 2 == 0]", description: "keep the even numbers of the list", input: (r) => ints(r, 4, 7) }) },
-  {
-    name: "running-max",
-    make: () => ({
-      snippet: "def f(xs):\n    out = []\n    m = xs[0]\n    for x in xs:\n        m = max(m, x)\n        out.append(m)\n    return out",
-      description: "list the running maximum of the list",
-      input: (r) => ints(r),
-    }),
-  },
+  one("evens", "xs", "[x for x in xs if x % 2 == 0]", "keep the even numbers of the list", (r) => ints(r, 4, 6)),
+  one("running-max", "xs", "[max(xs[:i + 1]) for i in range(len(xs))]", "list the running maximum of the list", (r) => ints(r)),
   {
     name: "shift",
     make: (rng) => {
@@ -83,14 +70,7 @@ const FAMILIES: Family[] = [
       };
     },
   },
-  {
-    name: "char-count",
-    make: () => ({
-      snippet: "def f(s):\n    d = {}\n    for c in s:\n        d[c] = d.get(c, 0) + 1\n    return d",
-      description: "count how often each character occurs",
-      input: (r) => q(word(r, 3, 6, SOFT)),
-    }),
-  },
+  one("char-count", "s", "{c: s.count(c) for c in s}", "count how often each character occurs", (r) => q(word(r, 3, 6, SOFT))),
   {
     name: "affine",
     make: (rng) => {
@@ -98,67 +78,23 @@ const FAMILIES: Family[] = [
       return { snippet: `def f(a, b):\n    return a * ${k} + b`, description: `multiply the first number by ${k} and add the second`, input: (r) => `${randInt(r, 0, 20)}, ${randInt(r, 0, 20)}` };
     },
   },
-  {
-    name: "collatz",
-    make: () => ({
-      snippet: "def f(n):\n    steps = 0\n    while n != 1:\n        n = n // 2 if n % 2 == 0 else 3 * n + 1\n        steps += 1\n    return steps",
-      description: "count the Collatz steps from n down to 1",
-      input: (r) => String(randInt(r, 1, 40)),
-    }),
-  },
-  { name: "digit-sum", make: () => ({ snippet: "def f(n):\n    return sum(int(d) for d in str(n))", description: "add up the digits of the number", input: (r) => String(randInt(r, 10, 99999)) }) },
-  {
-    name: "reverse-words",
-    make: () => ({ snippet: "def f(s):\n    return ' '.join(w[::-1] for w in s.split())", description: "reverse every word of the sentence", input: (r) => q(sentence(r)) }),
-  },
-  {
-    name: "diffs",
-    make: () => ({ snippet: "def f(xs):\n    return [xs[i + 1] - xs[i] for i in range(len(xs) - 1)]", description: "list the differences of neighbouring numbers", input: (r) => ints(r) }),
-  },
+  one("squares", "xs", "[x * x for x in xs]", "square every number of the list", (r) => ints(r)),
+  one("digit-sum", "n", "sum(int(d) for d in str(n))", "add up the digits of the number", (r) => String(randInt(r, 10, 9999))),
+  one("reverse-words", "s", "' '.join(w[::-1] for w in s.split())", "reverse every word of the sentence", (r) => q(sentence(r))),
+  one("diffs", "xs", "[xs[i + 1] - xs[i] for i in range(len(xs) - 1)]", "list the differences of neighbouring numbers", (r) => ints(r)),
   {
     name: "rotate",
     make: (rng) => {
-      const k = randInt(rng, 1, 4);
-      return { snippet: `def f(xs):\n    k = ${k} % len(xs)\n    return xs[k:] + xs[:k]`, description: `rotate the list left by ${k}`, input: (r) => ints(r) };
+      const k = randInt(rng, 1, 3);
+      return { snippet: `def f(xs):\n    return xs[${k}:] + xs[:${k}]`, description: `rotate the list left by ${k}`, input: (r) => ints(r, 4, 6) };
     },
   },
-  {
-    name: "dedupe",
-    make: () => ({
-      snippet: "def f(xs):\n    seen = []\n    for x in xs:\n        if x not in seen:\n            seen.append(x)\n    return seen",
-      description: "drop repeated numbers, keeping the first of each",
-      input: (r) => ints(r, 4, 8, 0, 5),
-    }),
-  },
-  { name: "word-lengths", make: () => ({ snippet: "def f(s):\n    return [len(w) for w in s.split()]", description: "list the length of each word", input: (r) => q(sentence(r)) }) },
-  {
-    name: "fib",
-    make: () => ({
-      snippet: "def f(n):\n    a, b = 0, 1\n    for _ in range(n):\n        a, b = b, a + b\n    return a",
-      description: "give the n-th Fibonacci number",
-      input: (r) => String(randInt(r, 1, 20)),
-    }),
-  },
-  {
-    name: "count-above",
-    make: () => ({ snippet: "def f(xs, t):\n    return len([x for x in xs if x > t])", description: "count the numbers above the threshold", input: (r) => `${ints(r)}, ${randInt(r, 0, 15)}` }),
-  },
-  {
-    name: "interleave",
-    make: () => ({
-      snippet: "def f(a, b):\n    out = ''\n    for x, y in zip(a, b):\n        out += x + y\n    return out",
-      description: "interleave the letters of the two strings",
-      input: (r) => `${q(word(r))}, ${q(word(r))}`,
-    }),
-  },
-  {
-    name: "prefix-sums",
-    make: () => ({
-      snippet: "def f(xs):\n    out = []\n    s = 0\n    for x in xs:\n        s += x\n        out.append(s)\n    return out",
-      description: "list the running totals of the list",
-      input: (r) => ints(r),
-    }),
-  },
+  one("unique-sorted", "xs", "sorted(set(xs))", "sort the distinct numbers of the list", (r) => ints(r, 4, 7, 0, 5)),
+  one("word-lengths", "s", "[len(w) for w in s.split()]", "list the length of each word", (r) => q(sentence(r))),
+  one("triangular", "n", "n * (n + 1) // 2", "add up the numbers from 1 to n", (r) => String(randInt(r, 1, 50))),
+  one("count-above", "xs, t", "len([x for x in xs if x > t])", "count the numbers above the threshold", (r) => `${ints(r)}, ${randInt(r, 0, 9)}`),
+  one("interleave", "a, b", "''.join(x + y for x, y in zip(a, b))", "interleave the letters of the two strings", (r) => `${q(word(r))}, ${q(word(r))}`),
+  one("prefix-sums", "xs", "[sum(xs[:i + 1]) for i in range(len(xs))]", "list the running totals of the list", (r) => ints(r)),
   {
     name: "replace",
     make: (rng) => {
@@ -167,21 +103,13 @@ const FAMILIES: Family[] = [
       return { snippet: `def f(s):\n    return s.replace('${a}', '${b}')`, description: `replace every ${a} with ${b}`, input: (r) => q(word(r, 4, 8)) };
     },
   },
+  one("argmax", "xs", "xs.index(max(xs))", "find the index of the largest number", (r) => ints(r)),
   {
-    name: "argmax",
-    make: () => ({
-      snippet: "def f(xs):\n    best = 0\n    for i in range(len(xs)):\n        if xs[i] > xs[best]:\n            best = i\n    return best",
-      description: "find the index of the largest number",
-      input: (r) => ints(r),
-    }),
-  },
-  {
-    name: "balanced",
-    make: () => ({
-      snippet: "def f(s):\n    depth = 0\n    for c in s:\n        depth += 1 if c == '(' else -1\n        if depth < 0:\n            return False\n    return depth == 0",
-      description: "check that the brackets are balanced",
-      input: (r) => q(Array.from({ length: 2 * randInt(r, 1, 4) }, () => pick(r, ["(", ")"])).join("")),
-    }),
+    name: "count-char",
+    make: (rng) => {
+      const c = pick(rng, [..."aeiost"]);
+      return { snippet: `def f(s):\n    return s.count('${c}')`, description: `count the letter ${c} in the string`, input: (r) => q(word(r, 4, 9, SOFT)) };
+    },
   },
   {
     name: "sort-mod",
@@ -190,42 +118,20 @@ const FAMILIES: Family[] = [
       return { snippet: `def f(xs):\n    return sorted(xs, key=lambda x: (x % ${k}, x))`, description: `sort the numbers by their remainder mod ${k}`, input: (r) => ints(r) };
     },
   },
-  {
-    name: "run-length",
-    make: () => ({
-      snippet:
-        "def f(s):\n    out = []\n    for c in s:\n        if out and out[-1][0] == c:\n            out[-1][1] += 1\n        else:\n            out.append([c, 1])\n    return out",
-      description: "run-length encode the string",
-      input: (r) => q(word(r, 4, 7, "ab")),
-    }),
-  },
+  one("upper", "s", "s.upper()", "write the string in capitals", (r) => q(word(r))),
   {
     name: "gcd",
     make: () => ({ snippet: "def f(a, b):\n    while b:\n        a, b = b, a % b\n    return a", description: "find the greatest common divisor", input: (r) => `${randInt(r, 2, 60)}, ${randInt(r, 2, 60)}` }),
   },
-  {
-    name: "palindrome",
-    make: () => ({
-      snippet: "def f(s):\n    t = s.lower()\n    return t == t[::-1]",
-      description: "check whether the string is a palindrome",
-      input: (r) => {
-        const w = word(r, 2, 4);
-        return q(r.int(2) === 0 ? w + [...w].reverse().join("") : w + word(r, 1, 2));
-      },
-    }),
-  },
-  {
-    name: "transpose",
-    make: () => ({
-      snippet: "def f(m):\n    return [list(r) for r in zip(*m)]",
-      description: "transpose the matrix",
-      input: (r) => {
-        const rows = randInt(r, 2, 3);
-        const cols = randInt(r, 2, 3);
-        return `[${Array.from({ length: rows }, () => `[${Array.from({ length: cols }, () => randInt(r, 0, 9)).join(", ")}]`).join(", ")}]`;
-      },
-    }),
-  },
+  one("palindrome", "s", "s == s[::-1]", "check whether the string is a palindrome", (r) => {
+    const w = word(r, 2, 4);
+    return q(r.int(2) === 0 ? w + [...w].reverse().join("") : w + word(r, 1, 2));
+  }),
+  one("transpose", "m", "[list(r) for r in zip(*m)]", "transpose the matrix", (r) => {
+    const rows = randInt(r, 2, 3);
+    const cols = randInt(r, 2, 3);
+    return `[${Array.from({ length: rows }, () => `[${Array.from({ length: cols }, () => randInt(r, 0, 9)).join(", ")}]`).join(", ")}]`;
+  }),
   {
     name: "binary",
     make: (rng) => {
@@ -233,18 +139,8 @@ const FAMILIES: Family[] = [
       return { snippet: `def f(n):\n    return bin(n * ${k})[2:]`, description: `write ${k} times n in binary`, input: (r) => String(randInt(r, 1, 64)) };
     },
   },
-  {
-    name: "starts-with",
-    make: () => ({
-      snippet: "def f(s, c):\n    return sum(1 for w in s.split() if w.startswith(c))",
-      description: "count the words that start with the letter",
-      input: (r) => `${q(sentence(r, 3, 5))}, ${q(pick(r, [..."abcdelmnst"]))}`,
-    }),
-  },
-  {
-    name: "max-min",
-    make: () => ({ snippet: "def f(xs):\n    return max(xs) - min(xs)", description: "give the range of the list, largest minus smallest", input: (r) => ints(r) }),
-  },
+  one("starts-with", "s, c", "sum(1 for w in s.split() if w.startswith(c))", "count the words that start with the letter", (r) => `${q(sentence(r, 3, 5))}, ${q(pick(r, [..."abcdelmnst"]))}`),
+  one("max-min", "xs", "max(xs) - min(xs)", "give the range of the list, largest minus smallest", (r) => ints(r)),
 ];
 
 export const FAMILY_NAMES: readonly string[] = FAMILIES.map((f) => f.name);
