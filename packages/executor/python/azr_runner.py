@@ -514,7 +514,8 @@ def _run_child(req):
             emit({"k": "load", "status": "error",
                   "error": {"type": "NameError", "message": "the program defines no callable %r" % entry}})
             return
-        emit({"k": "load", "status": "ok", "program": program})
+        # The transformed program is echoed only when static checks ran (it may have been renamed).
+        emit({"k": "load", "status": "ok", "program": program} if checks is not None else {"k": "load", "status": "ok"})
         literal = req.get("argsMode", "expression") == "literal"
         repeat = int(req.get("repeat", 1))
         for i, text in enumerate(req.get("calls") or []):
