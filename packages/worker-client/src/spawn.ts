@@ -92,6 +92,12 @@ export function spawnLocalWorker(opts: SpawnWorkerOptions): LocalWorker {
   child.stderr!.on("data", onData);
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
     child.once("exit", (code, signal) => resolve({ code, signal }));
+    // A spawn that fails (no interpreter) emits only 'error': report it instead of crashing.
+    child.once("error", (error) => {
+      tail.push(`could not start ${python}: ${error.message}`);
+      opts.onLog?.(tail.at(-1)!);
+      resolve({ code: null, signal: null });
+    });
   });
   return {
     child,
@@ -100,7 +106,7 @@ export function spawnLocalWorker(opts: SpawnWorkerOptions): LocalWorker {
     exited,
     logTail: () => [...tail],
     async stop(graceMs = 5000) {
-      if (child.exitCode !== null || child.signalCode !== null) return;
+      if (child.exitCode !== null || child.signalCode !== null || child.pid === undefined) return;
       child.kill("SIGTERM");
       const timer = setTimeout(() => child.kill("SIGKILL"), graceMs);
       await exited;

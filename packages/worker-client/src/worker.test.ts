@@ -205,6 +205,10 @@ describe("worker lifetime", () => {
     }
   });
 
+  it("reports a worker that cannot start", async () => {
+    await expect(startLocalWorker({ dataRoot: dataRoot(), python: "/nonexistent/python3" })).rejects.toThrow(/could not start \/nonexistent\/python3/);
+  });
+
   it("refuses a worker with a wrong token; the worker then gives up and exits", async () => {
     const hub = await WorkerHub.listen({ verifyToken: tokenVerifier("right") });
     const rejected: string[] = [];
