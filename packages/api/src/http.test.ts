@@ -208,6 +208,13 @@ describe.each(testBackends)("HTTP surface (%s)", (backend) => {
       }),
       { numRuns: 100 },
     );
+    await fc.assert(
+      fc.asyncProperty(fc.jsonValue({ maxDepth: 3 }), fc.constantFrom("POST", "DELETE", "GET", "PUT"), async (body, method) => {
+        const r = await fetch(`${t.url}/auth/session`, { method, body: method === "GET" ? undefined : JSON.stringify(body) });
+        expect(r.status, `${method} /auth/session ${JSON.stringify(body)}`).toBeLessThan(500);
+      }),
+      { numRuns: 40 },
+    );
     expect(await snapshot()).toBe(before);
   });
 });
