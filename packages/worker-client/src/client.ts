@@ -78,7 +78,8 @@ export class WorkerClient extends EventEmitter<WorkerClientEvents> {
   lastSeen = Date.now();
   private socket: WebSocket | null = null;
   private readonly pending = new Map<string, Pending>();
-  private readonly queued: string[] = [];
+  /** Frames waiting for a connection, with the request they belong to. */
+  private queued: { id: string | null; frame: string }[] = [];
   private assembler = new ChunkAssembler();
   private nextId = 0;
   private closed = false;
@@ -137,7 +138,9 @@ export class WorkerClient extends EventEmitter<WorkerClientEvents> {
       this.emit("reconnect", hello);
     }
     for (const frame of early) this.onFrame(frame);
-    while (this.queued.length) this.sendRaw(this.queued.shift()!);
+    const waiting = this.queued;
+    this.queued = [];
+    for (const q of waiting) this.sendFrame(q.frame, q.id);
   }
 
   /** Sends a request and resolves with its typed result. */
@@ -155,18 +158,28 @@ export class WorkerClient extends EventEmitter<WorkerClientEvents> {
     return new Promise<WorkerResultOf<K>>((resolve, reject) => {
       const timer = setTimeout(() => {
         this.pending.delete(id);
+        this.unqueue(id);
         reject(new WorkerError("timeout", `${op} got no reply within ${timeoutMs} ms`, id));
       }, timeoutMs);
       this.pending.set(id, { op, resolve: resolve as (v: unknown) => void, reject, timer, onProgress: options.onProgress });
       // Send what the caller wrote (defaults are applied by the worker, from the same schemas).
-      for (const frame of encodeFrames(message, this.opts.chunkChars)) this.sendRaw(frame);
+      for (const frame of encodeFrames(message, this.opts.chunkChars)) this.sendFrame(frame, id);
     });
   }
 
   /** Sends raw text as one frame (tests use it to send malformed messages). */
   sendRaw(frame: string): void {
+    this.sendFrame(frame, null);
+  }
+
+  private sendFrame(frame: string, id: string | null): void {
     if (this.socket && this.socket.readyState === this.socket.OPEN) this.socket.send(frame);
-    else this.queued.push(frame);
+    else this.queued.push({ id, frame });
+  }
+
+  /** A request that failed before it was sent must never run later. */
+  private unqueue(id: string): void {
+    this.queued = this.queued.filter((q) => q.id !== id);
   }
 
   load = (p: WorkerParams<"load">, o?: RequestOptions) => this.request("load", p, o);
@@ -197,6 +210,7 @@ export class WorkerClient extends EventEmitter<WorkerClientEvents> {
       p.reject(new WorkerError(code, message, id));
     }
     this.pending.clear();
+    this.queued = [];
   }
 
   private onFrame(text: string): void {

@@ -254,9 +254,12 @@ describe("worker lifetime", () => {
       const pending = client.generate({ prompts: Array(64).fill("x"), n: 4, maxTokens: 48, seed: 3 });
       // drop the socket under the request; the worker redials with the same id and flushes its reply
       (client as unknown as { socket: { terminate(): void } }).socket.terminate();
+      // a request that times out before the connection is back is never sent later
+      await expect(client.release({ all: true }, { timeoutMs: 1 })).rejects.toMatchObject({ code: "timeout" });
       const g = await pending;
       expect(await reconnected).toBe(true);
       expect(g.rollouts).toHaveLength(256);
+      await new Promise((r) => setTimeout(r, 200));
       expect((await client.stats()).rollouts).toBe(256);
       await client.shutdown();
       expect((await proc.exited).code).toBe(0);
