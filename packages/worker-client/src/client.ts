@@ -46,6 +46,9 @@ export interface WorkerClientOptions {
   shortTimeoutMs?: number;
   /** Pending requests fail with `disconnected` when the worker has not reconnected by then. */
   reconnectTimeoutMs?: number;
+  /** A connection that carries nothing (no heartbeat, no reply) for this long is dropped as dead;
+   * the worker then redials. Workers send heartbeats every few seconds. Default 60 s. */
+  staleAfterMs?: number;
   chunkChars?: number;
 }
 
@@ -84,6 +87,7 @@ export class WorkerClient extends EventEmitter<WorkerClientEvents> {
   private nextId = 0;
   private closed = false;
   private reconnectTimer: NodeJS.Timeout | null = null;
+  private readonly liveness: NodeJS.Timeout;
   private readonly opts: Required<WorkerClientOptions>;
 
   constructor(hello: WorkerHello, socket: WebSocket, opts: WorkerClientOptions = {}, early: string[] = []) {
@@ -93,9 +97,14 @@ export class WorkerClient extends EventEmitter<WorkerClientEvents> {
       longTimeoutMs: opts.longTimeoutMs ?? 60 * 60_000,
       shortTimeoutMs: opts.shortTimeoutMs ?? 60_000,
       reconnectTimeoutMs: opts.reconnectTimeoutMs ?? 60_000,
+      staleAfterMs: opts.staleAfterMs ?? 60_000,
       chunkChars: opts.chunkChars ?? WORKER_LIMITS.chunkChars,
     };
     this.attach(socket, undefined, early);
+    this.liveness = setInterval(() => {
+      if (this.socket && Date.now() - this.lastSeen > this.opts.staleAfterMs) this.socket.terminate();
+    }, Math.max(100, Math.floor(this.opts.staleAfterMs / 4)));
+    this.liveness.unref();
   }
 
   get workerId(): string {
@@ -198,6 +207,7 @@ export class WorkerClient extends EventEmitter<WorkerClientEvents> {
   /** Stops using this worker: pending requests fail, the socket closes (the worker then exits after its grace period). */
   close(): void {
     this.closed = true;
+    clearInterval(this.liveness);
     if (this.reconnectTimer) clearTimeout(this.reconnectTimer);
     this.failAll("closed", "client closed");
     this.socket?.close(1000, "closed");

@@ -269,6 +269,26 @@ describe("worker lifetime", () => {
     }
   });
 
+  it("drops a silent connection as dead; the worker redials when it wakes", async () => {
+    const hub = await WorkerHub.listen({ verifyToken: tokenVerifier("t"), staleAfterMs: 1500 });
+    const proc = spawnLocalWorker({ url: hub.url, token: "t", dataRoot: dataRoot(), heartbeatSeconds: 0.2, graceSeconds: 30 });
+    try {
+      const client = await hub.waitForWorker(proc.workerId, 60_000);
+      const dropped = new Promise<void>((resolve) => client.once("disconnect", () => resolve()));
+      const back = new Promise<boolean>((resolve) => client.once("reconnect", (h) => resolve(h.reconnect)));
+      process.kill(proc.pid, "SIGSTOP"); // alive, connected, silent
+      await dropped;
+      process.kill(proc.pid, "SIGCONT");
+      expect(await back).toBe(true);
+      await expect(client.ping()).resolves.toEqual({});
+      await client.shutdown();
+    } finally {
+      process.kill(proc.pid, "SIGCONT");
+      await proc.stop();
+      await hub.close();
+    }
+  });
+
   it("fails the requests in flight when a new process takes over the worker id", async () => {
     const hub = await WorkerHub.listen({ verifyToken: tokenVerifier("t") });
     const root = dataRoot();
