@@ -1,0 +1,47 @@
+"use client";
+import Link from "next/link";
+import { usePathname, useRouter } from "next/navigation";
+import { useEffect, useState } from "react";
+import { readSession, signOut, type SessionInfo } from "../lib/session.ts";
+import { resetClient } from "../lib/api.ts";
+
+const LINKS = [
+  { href: "/", label: "Runs" },
+  { href: "/launch", label: "Launch" },
+  { href: "/compare", label: "Compare" },
+  { href: "/pools", label: "Pools" },
+  { href: "/models", label: "Models" },
+  { href: "/tokens", label: "Tokens" },
+];
+
+export function TopBar() {
+  const pathname = usePathname();
+  const router = useRouter();
+  const [session, setSession] = useState<SessionInfo | null>(null);
+  useEffect(() => setSession(readSession()), [pathname]);
+  if (pathname === "/signin") return null;
+  return (
+    <header className="topbar">
+      <Link href="/" className="brand">AZR Platform</Link>
+      <nav>
+        {LINKS.map((l) => (
+          <Link key={l.href} href={l.href} className={(l.href === "/" ? pathname === "/" || pathname.startsWith("/runs") : pathname.startsWith(l.href)) ? "active" : ""}>
+            {l.label}
+          </Link>
+        ))}
+      </nav>
+      <div className="who">
+        {session && <span data-testid="whoami">{session.user} · {session.scope}</span>}
+        <button
+          onClick={async () => {
+            await signOut();
+            resetClient();
+            router.replace("/signin");
+          }}
+        >
+          Sign out
+        </button>
+      </div>
+    </header>
+  );
+}

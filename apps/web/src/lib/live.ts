@@ -1,0 +1,59 @@
+"use client";
+import { useEffect, useRef, useState } from "react";
+import { api, onLiveConnection, type RouterOutputs } from "./api.ts";
+
+export type RunEvent = RouterOutputs["events"]["list"]["items"][number];
+
+/** A run's events, live: the history, then each new event over the WebSocket (resumed after a
+ * reconnect without gaps by the server's tracked ids). */
+export function useRunEvents(runId: string, onTransition: () => void): { events: RunEvent[]; live: boolean } {
+  const [events, setEvents] = useState<RunEvent[]>([]);
+  const [live, setLive] = useState(false);
+  const cb = useRef(onTransition);
+  cb.current = onTransition;
+  useEffect(() => {
+    setEvents([]);
+    const off = onLiveConnection(setLive);
+    const sub = api().events.subscribe.subscribe(
+      { runId },
+      {
+        onStarted: () => setLive(true),
+        onData: ({ data }) => {
+          setEvents((prev) => (prev.length >= 2000 ? [...prev.slice(-1500), data] : [...prev, data]));
+          if (data.kind === "transition") cb.current();
+        },
+        onError: () => setLive(false),
+      },
+    );
+    return () => {
+      sub.unsubscribe();
+      off();
+    };
+  }, [runId]);
+  return { events, live };
+}
+
+/** Calls `onStep` (throttled) whenever new metric points arrive for the run, starting after
+ * `afterStep` so the history is not streamed again. */
+export function useNewPoints(runId: string, afterStep: number | null, onStep: (step: number) => void, throttleMs = 1_500): void {
+  const cb = useRef(onStep);
+  cb.current = onStep;
+  useEffect(() => {
+    if (afterStep === null) return;
+    let timer: ReturnType<typeof setTimeout> | null = null;
+    let last = afterStep;
+    const sub = api().metrics.onPoints.subscribe(
+      { runId, lastEventId: String(afterStep) },
+      {
+        onData: ({ data }) => {
+          last = Math.max(last, data.step);
+          if (!timer) timer = setTimeout(() => ((timer = null), cb.current(last)), throttleMs);
+        },
+      },
+    );
+    return () => {
+      sub.unsubscribe();
+      if (timer) clearTimeout(timer);
+    };
+  }, [runId, afterStep, throttleMs]);
+}
