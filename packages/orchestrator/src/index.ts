@@ -9,6 +9,7 @@ export * from "./checkpoints.ts";
 export * from "./run-attempt.ts";
 export * from "./run-queue.ts";
 export * from "./orchestrator.ts";
-export * from "./local-worker.ts";
+export * from "./worker-sessions.ts";
+export * from "./launchers/index.ts";
 export * from "./runtime.ts";
 export * from "./reproducibility.ts";

@@ -124,7 +124,8 @@ async function launchOnce(deps: AttemptDeps, run: Run, config: RunConfig, contro
     const own = await deps.checkpoints.latest(runId);
     const parent = !own && run.parentCheckpointId ? await parentCheckpoint(deps, run.parentCheckpointId) : undefined;
     const start = own ?? parent;
-    session = await guard(deps.workers(run, config));
+    // Fresh row: the provisioning transition just counted this launch in `attempt`.
+    session = await guard(deps.workers(await prisma.run.findUniqueOrThrow({ where: { id: runId } }), config));
     await guard(session.load(start ? `${start.row.location}/model` : undefined));
     let current: AzrState = start ? start.state : initialState(config);
     await prisma.run.update({ where: { id: runId }, data: { reproducibility: captureReproducibility(session.describe?.() ?? null) as object } });

@@ -1,9 +1,10 @@
 import path from "node:path";
 import type { Database, Run } from "@azr/db";
 import { BwrapBackend, ExecutorPool } from "@azr/executor";
-import type { AdminConfig, PoolConfig } from "./admin-config.ts";
+import type { AdminConfig } from "./admin-config.ts";
 import { CheckpointStore } from "./checkpoints.ts";
-import { localWorkerFactory } from "./local-worker.ts";
+import { createLaunchers, type LauncherSettings } from "./launchers/index.ts";
+import { launchedWorkerFactory } from "./worker-sessions.ts";
 import { Orchestrator } from "./orchestrator.ts";
 import type { StepProgress, WorkerFactory } from "./run-attempt.ts";
 import { transitionRun } from "./run-lifecycle.ts";
@@ -20,10 +21,10 @@ export interface RuntimeOptions {
   /** The validated admin configuration (loadAdminConfig). */
   admin: AdminConfig;
   executorRunners?: number;
-  /** Launchers for pool kinds other than `local` (docker, kubernetes). */
-  launchers?: Partial<Record<PoolConfig["launcher"], (pool: PoolConfig) => WorkerFactory>>;
+  /** Installation id and per-launcher settings (docker network, kubernetes volume claim...). */
+  launcherSettings?: Partial<LauncherSettings>;
   onStep?: (p: StepProgress) => void;
-  onWorkerLog?: (runId: string, line: string) => void;
+  onWorkerLog?: (workerId: string, line: string) => void;
   log?: (line: string) => void;
 }
 
@@ -43,7 +44,21 @@ export async function startRuntime(o: RuntimeOptions): Promise<Runtime> {
     const pools = admin.pools.map((p) => ({ name: p.name, concurrency: p.concurrency }));
     const queue: RunQueue = o.db.target.kind === "postgres" ? new PgBossRunQueue(o.db.target.url, pools) : new InProcessRunQueue(pools);
     const checkpoints = new CheckpointStore(o.db.prisma, { root: path.resolve(o.dataDir, admin.checkpoints.root), keepLast: admin.checkpoints.keepLast });
-    const local = localWorkerFactory({ dataRoot: o.dataDir, models: admin.models, onLog: o.onWorkerLog });
+    const launchers = createLaunchers(admin.pools, {
+      installationId: o.launcherSettings?.installationId ?? "azr-default",
+      ...o.launcherSettings,
+      local: { ...o.launcherSettings?.local, onLog: (workerId, line) => o.onWorkerLog?.(workerId, line) },
+    });
+    // Leftovers of a crashed previous server (containers, Jobs of this installation) are
+    // removed before anything is relaunched; the recovery below relaunches their runs.
+    for (const launcher of new Set(launchers.values())) {
+      const report = await launcher.reconcile().catch((e: unknown) => {
+        o.log?.(`${launcher.kind} launcher: reconcile failed: ${e instanceof Error ? e.message : String(e)}`);
+        return undefined;
+      });
+      if (report?.removed.length) o.log?.(`${launcher.kind} launcher: removed ${report.removed.length} leftover worker(s) of a previous server`);
+    }
+    const factories = new Map(admin.pools.map((p) => [p.name, launchedWorkerFactory({ launcher: launchers.get(p.name)!, pool: p, dataRoot: o.dataDir, models: admin.models })]));
     const orchestrator = new Orchestrator({
       prisma: o.db.prisma,
       admin,
@@ -52,12 +67,7 @@ export async function startRuntime(o: RuntimeOptions): Promise<Runtime> {
       checkpoints,
       onStep: o.onStep,
       log: o.log,
-      workersFor: (pool) => {
-        if (pool.launcher === "local") return local;
-        const make = o.launchers?.[pool.launcher];
-        if (!make) throw new Error(`pool "${pool.name}" uses the ${pool.launcher} launcher, which this server was not started with`);
-        return make(pool);
-      },
+      workersFor: (pool): WorkerFactory => factories.get(pool.name)!,
     });
     await orchestrator.start();
     return {
