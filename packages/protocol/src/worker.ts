@@ -123,7 +123,8 @@ export const generateRequestSchema = z.strictObject({
   tag: z.string().max(128).default(""),
   /** Keep the rollouts (token ids) for a later `train`; false for generations never trained on. */
   store: z.boolean().default(true),
-  /** Keep generation-time logprobs with the rollouts (for `oldLogprobs: "generation"`). */
+  /** Keep generation-time logprobs with the rollouts (for `oldLogprobs: "generation"`). They are
+   * the policy's own logprobs (temperature 1, no top-k/top-p filtering), as the trainer computes. */
   keepLogprobs: z.boolean().default(false),
   /** Ship per-token logprobs / token ids back (not shipped unless asked). */
   returnLogprobs: z.boolean().default(false),
