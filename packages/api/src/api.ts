@@ -15,6 +15,8 @@ export interface CreateApiOptions extends HttpOptions {
   runControl?: RunControl;
   auth?: AuthOptions;
   notifier?: RunNotifier;
+  /** Default 15 s. */
+  subscriptionAuthRecheckMs?: number;
 }
 
 /** Everything the server mounts: HTTP handler, WebSocket upgrade handler, and the services. */
@@ -25,6 +27,7 @@ export function createApi(options: CreateApiOptions) {
     admin: options.admin ?? defaultAdminConfig,
     runControl: options.runControl ?? new DatabaseRunControl(options.db.prisma),
     notifier: options.notifier ?? new RunNotifier(),
+    subscriptionAuthRecheckMs: options.subscriptionAuthRecheckMs ?? 15_000,
   };
   const http = createHttpHandler(services, options);
   const ws = createWsHandler(services);

@@ -12,6 +12,8 @@ export interface ApiServices {
   admin: AdminConfig;
   runControl: RunControl;
   notifier: RunNotifier;
+  /** How often live subscriptions re-check that their token is still valid. */
+  subscriptionAuthRecheckMs: number;
 }
 
 export interface ApiContext {
@@ -89,4 +91,17 @@ export function assertMayChangeRun(principal: Principal, run: Pick<Run, "id" | "
 
 export function actorOf(principal: Principal): string {
   return `user:${principal.userName}`;
+}
+
+/** For subscription loops: throws UNAUTHORIZED once the caller's token was revoked or expired
+ * (checked at most every `subscriptionAuthRecheckMs`). */
+export function liveAuthCheck(ctx: { services: ApiServices; principal: Principal }): () => Promise<void> {
+  let last = Date.now();
+  return async () => {
+    if (Date.now() - last < ctx.services.subscriptionAuthRecheckMs) return;
+    last = Date.now();
+    if (!(await ctx.services.auth.isTokenLive(ctx.principal.tokenId))) {
+      throw new TRPCError({ code: "UNAUTHORIZED", message: "the token of this subscription was revoked or expired" });
+    }
+  };
 }

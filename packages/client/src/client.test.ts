@@ -15,7 +15,7 @@ describe.each(testBackends)("@azr/client against a live server (%s)", (backend) 
   let t: TestApi;
   let alice: AzrClient;
   beforeAll(async () => {
-    t = await startTestApi(backend);
+    t = await startTestApi(backend, { subscriptionAuthRecheckMs: 200 });
     alice = createClient({ url: t.url, token: t.tokens.alice });
   });
   afterAll(async () => {
@@ -80,6 +80,19 @@ describe.each(testBackends)("@azr/client against a live server (%s)", (backend) 
     expect(steps.map((s) => s.step)).toEqual([0, 1, 2, 3]);
     expect(steps[3]!.values).toEqual({ loss: 0.25 });
     sub.unsubscribe();
+    await client.close();
+  });
+
+  it("ends a live subscription when its token is revoked", async () => {
+    const run = await seedRun(t.db, t.users.alice);
+    const { token, record } = await t.api.services.auth.createApiToken({ userId: t.users.reader, name: "short-lived", scopes: ["read"] });
+    const client = createClient({ url: t.url, token });
+    const ended = new Promise<unknown>((resolve) => {
+      client.events.subscribe.subscribe({ runId: run.id }, { onError: resolve });
+    });
+    await new Promise((r) => setTimeout(r, 300));
+    await t.api.services.auth.revokeApiToken(record.id);
+    expect(describeError(await ended)).toMatchObject({ code: "UNAUTHORIZED", message: "the token of this subscription was revoked or expired" });
     await client.close();
   });
 

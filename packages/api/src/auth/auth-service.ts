@@ -140,6 +140,13 @@ export class AuthService {
     return { ok: false, code: "UNAUTHORIZED", message };
   }
 
+  /** Whether a token is still usable: long-lived subscriptions re-check it, so revoking a token
+   * also ends the live streams opened with it. */
+  async isTokenLive(tokenId: string): Promise<boolean> {
+    const record = await this.db.prisma.apiToken.findUnique({ where: { id: tokenId } });
+    return record !== null && tokenProblem(record) === undefined;
+  }
+
   // ------------------------------------------------------------------ dashboard sessions
   //
   // The dashboard exchanges an API token for a session cookie (httpOnly, SameSite=Strict), so the

@@ -1,7 +1,7 @@
 import { tracked } from "@trpc/server";
 import type { PrismaClient, RunEventKind } from "@azr/db";
 import { eventDto, type RunEventDto } from "../../dto.ts";
-import { readProcedure, router } from "../../trpc.ts";
+import { liveAuthCheck, readProcedure, router } from "../../trpc.ts";
 import { loadRun } from "../common.ts";
 import { eventsSubscriptionInput, listEventsInput } from "./events.schema.ts";
 
@@ -31,7 +31,9 @@ export const eventsRouter = router({
     await loadRun(prisma, input.runId);
     let cursor = BigInt(input.lastEventId ?? 0);
     const seen = new Set<string>();
+    const checkAuth = liveAuthCheck(ctx);
     while (!signal?.aborted) {
+      await checkAuth();
       // Re-read from a little before the cursor: a lower id committed late still gets delivered,
       // and `seen` drops what was already sent.
       const floor = cursor > 50n ? cursor - 50n : 0n;

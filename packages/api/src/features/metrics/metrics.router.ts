@@ -1,5 +1,5 @@
 import { tracked } from "@trpc/server";
-import { readProcedure, router } from "../../trpc.ts";
+import { liveAuthCheck, readProcedure, router } from "../../trpc.ts";
 import { assertRunsExist, loadRun } from "../common.ts";
 import { downsample, latest, metricKeys, pointsAfter } from "./metrics.handler.ts";
 import { keysInput, latestInput, pointsInput, pointsSubscriptionInput, seriesInput } from "./metrics.schema.ts";
@@ -29,7 +29,9 @@ export const metricsRouter = router({
   onPoints: readProcedure.input(pointsSubscriptionInput).subscription(async function* ({ ctx, input, signal }) {
     await loadRun(ctx.services.db.prisma, input.runId);
     let cursor = input.lastEventId == null ? -1 : Number(input.lastEventId);
+    const checkAuth = liveAuthCheck(ctx);
     while (!signal?.aborted) {
+      await checkAuth();
       const steps = await pointsAfter(ctx.services.db.sql, input.runId, cursor, input.keys);
       for (const s of steps) {
         cursor = s.step;
