@@ -191,6 +191,9 @@ describe("azr CLI", () => {
     expect(help.status).toBe(0);
     expect(help.stdout).toMatch(/^azr — command line/);
     expect(spawnSync(process.execPath, [bin, "bogus"], { encoding: "utf8" }).status).toBe(2);
+    const server = spawnSync(process.execPath, [bin, "server", "--help"], { encoding: "utf8" });
+    expect(server.status).toBe(0);
+    expect(server.stdout).toMatch(/^azr server — the AZR Platform control plane/);
     const down = spawnSync(process.execPath, [bin, "ls", "--url", "http://127.0.0.1:1", "--token", t.tokens.reader], { encoding: "utf8", env: { ...process.env, AZR_CONFIG_DIR: home } });
     expect(down.status).toBe(1);
     expect(down.stderr).toMatch(/is the server running\?/);
