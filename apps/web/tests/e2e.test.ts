@@ -111,6 +111,7 @@ describe("the dashboard in headless Chromium against a real control plane", () =
     expect(inked).toBeGreaterThan(1000);
     expect(await page.evaluate(() => performance.getEntriesByName("azr:first-chart").length)).toBe(1);
     await shot("run-page");
+    expect(await page.locator("button", { hasText: "Cancel run" }).count()).toBe(0); // completed
     // A metric the run never logged before arrives over the WebSocket: its chart appears.
     expect(titles).not.toContain("Grad norm");
     const series = await stack.db.prisma.metricSeries.create({ data: { runId: run.id, key: "train/grad_norm" } });
@@ -132,8 +133,10 @@ describe("the dashboard in headless Chromium against a real control plane", () =
     expect(await rows.count()).toBe(30);
     await page.selectOption("select[aria-label=role]", "propose");
     await page.waitForFunction(() => document.querySelectorAll("[data-testid=rollouts] tbody tr").length === 15);
-    await rows.first().click();
-    await page.locator("text=Response").first().waitFor();
+    // A proposal with a program: its detail shows the program highlighted as Python.
+    await rows.filter({ hasText: "def f(x)" }).first().click();
+    await page.locator(".code .py-kw", { hasText: "def" }).waitFor();
+    expect(await page.locator(".code .py-com").first().textContent()).toBe("# 50%_off");
     await shot("samples");
   });
 
@@ -147,6 +150,9 @@ describe("the dashboard in headless Chromium against a real control plane", () =
     await err.waitFor();
     expect(await err.textContent()).toMatch(/>=\s*1/);
     expect(await batch.getAttribute("aria-invalid")).toBe("true");
+    // Every other field keeps showing its value (preset or schema default) meanwhile.
+    expect(await page.locator("input[name='optim.lr']").inputValue()).toBe("0.0001");
+    expect(await page.locator("input[name='azr.taskTypes']").inputValue()).toBe("abduction, deduction, induction");
     expect(await page.locator("button.primary", { hasText: "Launch" }).isDisabled()).toBe(true);
     await shot("launch-invalid");
     await batch.fill("2");

@@ -93,7 +93,7 @@ export default function RunsPage() {
                 <td><StatusBadge status={r.status} /></td>
                 <td><Progress current={r.currentStep} total={r.totalSteps} /></td>
                 {KEY_METRICS.map((m) => (
-                  <td key={m.key}><div className="row" style={{ gap: 6 }}><Sparkline values={spark(r.id, m.key)} /><span className="mono">{fmt(value(r.id, m.key))}</span></div></td>
+                  <td key={m.key}><div className="row" style={{ gap: 6 }}>{spark(r.id, m.key).length > 1 && <Sparkline values={spark(r.id, m.key)} />}<span className="mono">{fmt(value(r.id, m.key))}</span></div></td>
                 ))}
                 <td className="mono">{r.modelName}</td>
                 <td>{r.poolName}</td>

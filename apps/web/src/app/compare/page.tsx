@@ -17,6 +17,7 @@ function ComparePageInner() {
   const runIds = useMemo(() => (params.get("runs") ?? "").split(",").filter(Boolean).slice(0, 10), [params]);
   const chosenKeys = useMemo(() => (params.get("keys") ?? "").split(",").filter(Boolean), [params]);
   const smoothing = Number(params.get("smooth") ?? 0) || 0;
+  const points = Math.min(2000, Math.max(2, Number(params.get("points")) || 300));
   // The URL is the state: every change rewrites it, so the address is the shareable link.
   const update = (patch: Record<string, string | null>) => {
     const next = new URLSearchParams(params.toString());
@@ -29,11 +30,11 @@ function ComparePageInner() {
   const allKeys = (keys.data?.keys ?? []).map((k) => k.key);
   const metricKeys = chosenKeys.length > 0 ? chosenKeys : DEFAULT_KEYS.filter((k) => allKeys.includes(k)).length > 0 ? DEFAULT_KEYS.filter((k) => allKeys.includes(k)) : allKeys.slice(0, 4);
   const cmp = useQuery({
-    queryKey: ["compare", runIds, metricKeys],
+    queryKey: ["compare", runIds, metricKeys, points],
     enabled: runIds.length >= 2,
     refetchInterval: 10_000,
     placeholderData: (p) => p,
-    queryFn: () => api().compare.runs.query({ runIds, keys: metricKeys.slice(0, 20), points: 300 }),
+    queryFn: () => api().compare.runs.query({ runIds, keys: metricKeys.slice(0, 20), points }),
   });
   const [picker, setPicker] = useState("");
   const names = new Map((cmp.data?.runs ?? []).map((r) => [r.id, r.name]));

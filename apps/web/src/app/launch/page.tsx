@@ -47,8 +47,10 @@ function LaunchForm() {
   const merged = useMemo(() => deepMerge(base, config) as Record<string, unknown>, [base, config]);
   const parsed = useMemo(() => runConfigSchema.safeParse(merged), [merged]);
   const issues = useMemo(() => issuesByPath(parsed.success ? undefined : parsed.error), [parsed]);
-  // What the form shows: the parsed config (defaults filled in) where valid, else the raw values.
-  const shown = parsed.success ? (parsed.data as Record<string, unknown>) : merged;
+  // What the form shows: the parsed config (defaults filled in) where valid, else the raw values
+  // over the defaults (so one bad field leaves every other field showing its value).
+  const defaults = useMemo(() => runConfigSchema.safeParse(base).data ?? runConfigSchema.parse({}), [base]);
+  const shown = parsed.success ? (parsed.data as Record<string, unknown>) : (deepMerge(defaults, merged) as Record<string, unknown>);
   const full = useMemo(() => (parsed.success ? parsed.data : runConfigSchema.safeParse(deepMerge(base, {})).data), [parsed, base]);
 
   const launch = useMutation({
@@ -73,7 +75,7 @@ function LaunchForm() {
     const key = f.path.join(".");
     const value = getPath(shown, f.path);
     const err = issues.get(key) ?? (serverIssue?.[1] === key ? serverIssue[2] : undefined);
-    const label = f.path.slice(1).join(".");
+    const label = f.path.length > 1 ? f.path.slice(1).join(".") : f.path[0]!;
     let input;
     if (f.kind === "number" || f.kind === "string") {
       input = (

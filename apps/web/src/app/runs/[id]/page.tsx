@@ -1,7 +1,7 @@
 "use client";
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import Link from "next/link";
-import { useParams, useRouter } from "next/navigation";
+import { useParams, useRouter, useSearchParams } from "next/navigation";
 import { useMemo, useState } from "react";
 import YAML from "yaml";
 import { api, errorMessage } from "../../../lib/api.ts";
@@ -17,6 +17,8 @@ export default function RunPage() {
   const qc = useQueryClient();
   const router = useRouter();
   const [tab, setTab] = useState<Tab>("charts");
+  // Buckets per series (the server downsamples to this); ?points= overrides it (bench/web's baseline).
+  const points = Math.min(5000, Math.max(2, Number(useSearchParams().get("points")) || 400));
   const [smoothing, setSmoothing] = useState(0);
   const [axis, setAxis] = useState<"step" | "time">("step");
 
@@ -25,10 +27,10 @@ export default function RunPage() {
   const keyList = useMemo(() => (keys.data?.keys ?? []).map((k) => k.key), [keys.data]);
   const groups = useMemo(() => groupKeys(keyList), [keyList]);
   const series = useQuery({
-    queryKey: ["metrics.series", id, keyList, axis],
+    queryKey: ["metrics.series", id, keyList, axis, points],
     enabled: keyList.length > 0,
     placeholderData: (p) => p,
-    queryFn: () => api().metrics.series.query({ runIds: [id], keys: keyList.slice(0, 50), axis, points: 400 }),
+    queryFn: () => api().metrics.series.query({ runIds: [id], keys: keyList.slice(0, 50), axis, points }),
   });
   const lastStep = useMemo(() => {
     if (!keys.isSuccess) return null;
@@ -94,7 +96,7 @@ export default function RunPage() {
             <label className="row muted" style={{ gap: 6 }}>x axis
               <select value={axis} onChange={(e) => setAxis(e.target.value as "step" | "time")} aria-label="x axis"><option value="step">step</option><option value="time">time</option></select>
             </label>
-            <span className="muted">{keyList.length} metrics · downsampled to ≤400 points per series on the server</span>
+            <span className="muted">{keyList.length} metrics · downsampled to ≤{points} points per series on the server</span>
           </div>
           <ErrorBox error={keys.error ?? series.error} />
           {keys.isSuccess && keyList.length === 0 && <p className="muted panel">No metrics yet: the first step&apos;s figures appear here as soon as it finishes.</p>}

@@ -2,7 +2,7 @@
 import { useInfiniteQuery, useQuery } from "@tanstack/react-query";
 import Link from "next/link";
 import { useParams } from "next/navigation";
-import { useState } from "react";
+import { Fragment, useState } from "react";
 import { api, type RouterInputs, type RouterOutputs } from "../../../../lib/api.ts";
 import { color, toLine } from "../../../../lib/metrics.ts";
 import { Chart } from "../../../../components/Chart.tsx";
@@ -17,7 +17,9 @@ function program(r: Rollout): string | null {
   const p = r.parsed as Record<string, unknown> | null;
   if (p && typeof p === "object" && typeof p.program === "string") return p.program;
   const fence = /```python\n([\s\S]*?)```/.exec(r.response);
-  return fence ? fence[1]! : null;
+  if (fence) return fence[1]!;
+  const answer = /<answer>([\s\S]*?)<\/answer>/.exec(r.response);
+  return answer && /\bdef\s+\w+\s*\(/.test(answer[1]!) ? answer[1]!.trim() : null;
 }
 
 export default function SamplesPage() {
@@ -90,8 +92,8 @@ export default function SamplesPage() {
             <thead><tr><th>Step</th><th>Type</th><th>Role</th><th>Purpose</th><th>Valid</th><th>Executor</th><th>Reward</th><th>Advantage</th><th>Tokens</th><th>Response</th></tr></thead>
             <tbody>
               {items.map((r) => (
-                <>
-                  <tr key={r.id} onClick={() => setOpen(open === r.id ? null : r.id)} style={{ cursor: "pointer" }}>
+                <Fragment key={r.id}>
+                  <tr onClick={() => setOpen(open === r.id ? null : r.id)} style={{ cursor: "pointer" }}>
                     <td>{r.step}</td><td>{r.taskType}</td><td>{r.role}</td><td>{r.purpose}</td>
                     <td>{r.valid ? "✓" : <span className="error" title={r.invalidReason ?? ""}>✗ {r.invalidReason ?? ""}</span>}</td>
                     <td>{r.executorStatus ?? "–"}</td><td className="mono">{fmt(r.reward)}</td><td className="mono">{fmt(r.advantage)}</td>
@@ -99,14 +101,14 @@ export default function SamplesPage() {
                     <td className="mono" style={{ maxWidth: 380, overflow: "hidden", textOverflow: "ellipsis", whiteSpace: "nowrap" }}>{r.response.slice(0, 120)}</td>
                   </tr>
                   {open === r.id && (
-                    <tr key={`${r.id}-detail`}><td colSpan={10}>
+                    <tr><td colSpan={10}>
                       <div className="charts" style={{ gridTemplateColumns: "1fr 1fr" }}>
                         <div>{program(r) ? <><h2>Program</h2><Python code={program(r)!} /></> : null}<h2>Parsed</h2><pre className="code">{JSON.stringify(r.parsed, null, 2)}</pre></div>
                         <div><h2>Response</h2><pre className="code">{r.response}</pre><h2>Prompt</h2><pre className="code">{r.prompt}</pre></div>
                       </div>
                     </td></tr>
                   )}
-                </>
+                </Fragment>
               ))}
               {rollouts.isSuccess && items.length === 0 && <tr><td colSpan={10} className="muted">No samples match.</td></tr>}
             </tbody>
