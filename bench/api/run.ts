@@ -16,6 +16,7 @@
 //   runsList    runs.list at a fixed arrival rate (open loop: latency counts from the scheduled
 //               send time, so a slow server cannot hide queueing) (target p95 < 30 ms)
 import { spawn } from "node:child_process";
+import { cpus, loadavg } from "node:os";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { generateToken } from "@azr/api";
@@ -38,6 +39,7 @@ const rate = Number(values.rate);
 const durationS = Number(values.duration);
 const log = (s: string) => process.stderr.write(`${s}\n`);
 
+const loadAtStart = loadavg()[0]!;
 const tdb = await createTestDatabase("postgres");
 const db = await tdb.open();
 let server: ReturnType<typeof spawn> | undefined;
@@ -192,6 +194,8 @@ try {
   const result = {
     bench: "api",
     database: "postgres",
+    // Figures are only comparable on an otherwise idle machine: this says how busy it was.
+    machine: { cpus: cpus().length, loadAverage1mAtStart: Number(loadAtStart.toFixed(2)), loadAverage1mAtEnd: Number(loadavg()[0]!.toFixed(2)) },
     dataset: { ...N, rows: counts, note: `metric points for ${N.metricRuns} of ${N.runs} runs (issue size: 300 × 100 × 2,000 = 60M points)` },
     series: { ...series, target: { p95Ms: 30 }, baselinePrismaJs: baseline },
     compare: { ...compare, runs: 5, keys: 10, target: { p95Ms: 150 } },
