@@ -909,6 +909,17 @@ def main():
     if os.getuid() == 0 or os.geteuid() == 0:
         sys.stderr.write("azr runner: refusing to run as root; it must run unprivileged inside a sandbox\n")
         return 2
+    in_fd, out_fd = 0, 1
+    connect = os.environ.get("AZR_RUNNER_CONNECT")
+    if connect:
+        # The Docker backend hands the runner a Unix socket in a directory it deletes as soon as
+        # the runner is connected, so the protocol bypasses the daemon's stdio relay and no job
+        # can ever open the socket (it is gone before the first request).
+        import _socket
+
+        sock = _socket.socket(_socket.AF_UNIX, _socket.SOCK_STREAM)
+        sock.connect(connect)
+        in_fd = out_fd = sock.detach()
     hardened = _prctl_hardening()
     if not hardened:
         sys.stderr.write("azr runner: prctl hardening failed\n")
@@ -925,17 +936,17 @@ def main():
     # A container's output is only seen once the pool has attached to it, which can be after the
     # runner started: there the greeting is sent in answer to a hello line instead.
     if not GREET_ON_REQUEST:
-        _write_line(1, greeting)
-    for line in _read_frames(0):
+        _write_line(out_fd, greeting)
+    for line in _read_frames(in_fd):
         try:
             req = json.loads(line)
             if isinstance(req, dict) and req.get("kind") == "hello":
-                _write_line(1, greeting)
+                _write_line(out_fd, greeting)
                 continue
             if not isinstance(req, dict) or req.get("kind") not in ("check", "run"):
                 raise ValueError("not a check or run request")
         except Exception as exc:
-            _write_line(1, {"id": "", "status": "sandbox-failure", "error": {"type": "BadRequest", "message": _short(exc)},
+            _write_line(out_fd, {"id": "", "status": "sandbox-failure", "error": {"type": "BadRequest", "message": _short(exc)},
                             "calls": [], "stdout": "", "stderr": "", "durationMs": 0})
             continue
         try:
@@ -949,7 +960,7 @@ def main():
                     _wipe(root)
             except Exception:
                 pass
-        _write_line(1, resp)
+        _write_line(out_fd, resp)
     return 0
 
 

@@ -56,10 +56,18 @@ describe.skipIf(!hasDaemon)("docker backend", () => {
       });
       expect(info.HostConfig.Memory).toBeGreaterThan(0);
       expect(info.HostConfig.PidsLimit).toBeGreaterThan(0);
-      // The Docker socket (or anything else from the host) is never mounted.
-      expect(info.Mounts).toEqual([]);
+      // Nothing from the host is mounted but the runner's (already deleted) socket directory,
+      // read-only; never the Docker socket.
+      expect(info.Mounts).toHaveLength(1);
+      expect(info.Mounts[0]).toMatchObject({ Type: "bind", Destination: "/run/azr", RW: false });
+      expect(existsSync(info.Mounts[0]!.Source)).toBe(false);
       expect(Object.keys(info.HostConfig.Tmpfs ?? {})).toEqual(["/tmp"]);
     }
+  });
+
+  it("leaves jobs no way back to the runner's socket", async () => {
+    const r = await pool.run({ id: "sock", kind: "run", program: "import os\ndef f():\n    return os.listdir('/run/azr')", calls: [""] });
+    expect(r.calls[0]?.[0]).toEqual({ status: "ok", value: { t: "list", v: [] } });
   });
 
   it("gives the exact status for every hostile case and stays healthy", async () => {
@@ -99,6 +107,16 @@ describe.skipIf(!hasDaemon)("docker backend", () => {
     expect(differences).toBe(0);
     expect(a.filter((r) => r.status === "ok").length).toBeGreaterThan(fixtures.length);
   }, 240_000);
+
+  it("also works over the daemon's attach stream", async () => {
+    const attached = await new ExecutorPool(new DockerBackend({ installationId, channel: "attach" }), { runners: 1, startTimeoutMs: 120_000 }).start();
+    try {
+      const r = await attached.run({ id: "att", kind: "run", program: "def f(x):\n    return x[::-1]", calls: ["'abc'"] });
+      expect(r.calls[0]?.[0]).toEqual({ status: "ok", value: { t: "str", v: "cba" } });
+    } finally {
+      await attached.close();
+    }
+  }, 180_000);
 
   it("replaces a container that dies, and removes its containers on shutdown", async () => {
     const [victim] = await ours();

@@ -1,5 +1,9 @@
-import { createHash } from "node:crypto";
-import { hostname } from "node:os";
+import { createHash, randomBytes } from "node:crypto";
+import { chmodSync, chownSync, mkdtempSync, rmSync } from "node:fs";
+import { createServer } from "node:net";
+import type { Socket } from "node:net";
+import { hostname, tmpdir } from "node:os";
+import path from "node:path";
 import { PassThrough, Writable } from "node:stream";
 import Docker from "dockerode";
 import { SandboxUnavailableError } from "./backend.ts";
@@ -22,6 +26,10 @@ export interface DockerOptions {
   tmpMb?: number;
   hashSeed?: number;
   python?: string;
+  /** How the pool talks to a runner. `socket` (default): a Unix socket in a per-container host
+   * directory, bind-mounted read-only and deleted once the runner has connected — the fast path,
+   * for a daemon on this machine. `attach`: the container's stdin/stdout through the daemon. */
+  channel?: "socket" | "attach";
 }
 
 export const DEFAULT_DOCKER_IMAGE = "azr/executor:bookworm";
@@ -74,6 +82,7 @@ export class DockerBackend implements SandboxBackend {
       tmpMb: options.tmpMb ?? 64,
       hashSeed: options.hashSeed ?? 0,
       python: options.python ?? "/usr/bin/python3",
+      channel: options.channel ?? "socket",
     };
     this.docker = new Docker({ socketPath: this.opts.socketPath });
   }
@@ -116,7 +125,7 @@ export class DockerBackend implements SandboxBackend {
     return (
       `docker: image ${this.opts.image}, --network none, read-only root, ${this.opts.tmpMb} MiB tmpfs /tmp, ` +
       `memory ${this.opts.memoryMb} MiB, pids ${this.opts.pidsLimit}, ${this.opts.cpus} CPU, uid 65534, ` +
-      `cap-drop ALL, no-new-privileges, default seccomp, no IPC namespace sharing`
+      `cap-drop ALL, no-new-privileges, default seccomp, no IPC namespace sharing, ${this.opts.channel} channel`
     );
   }
 
@@ -161,10 +170,12 @@ export class DockerBackend implements SandboxBackend {
   }
 
   async startRunner(slot: number): Promise<RunnerChannel> {
-    const container = await this.docker.createContainer(this.containerSpec(slot));
-    this.live.add(container.id);
+    return this.opts.channel === "socket" ? this.startWithSocket(slot) : this.startAttached(slot);
+  }
+
+  private trackRemoval(container: Docker.Container): () => Promise<void> {
     let removed: Promise<void> | undefined;
-    const remove = () => {
+    return () => {
       if (!removed) {
         const p = container
           .remove({ force: true })
@@ -178,6 +189,94 @@ export class DockerBackend implements SandboxBackend {
       }
       return removed;
     };
+  }
+
+  private async startWithSocket(slot: number): Promise<RunnerChannel> {
+    const dir = mkdtempSync(path.join(tmpdir(), "azr-exec-"));
+    const cleanDir = () => rmSync(dir, { recursive: true, force: true });
+    // While the socket exists only the container's uid may reach it: as root the directory is
+    // handed to uid 65534; otherwise it can be traversed but not listed, and the name is random.
+    const asRoot = process.getuid?.() === 0;
+    if (asRoot) chownSync(dir, 65534, 65534);
+    chmodSync(dir, asRoot ? 0o700 : 0o711);
+    const name = `s-${randomBytes(12).toString("hex")}`;
+    const sockPath = path.join(dir, name);
+    const server = createServer();
+    const connected = new Promise<Socket>((resolve, reject) => {
+      server.once("connection", resolve);
+      server.once("error", reject);
+    });
+    await new Promise<void>((resolve, reject) => server.listen(sockPath, resolve).once("error", reject));
+    if (asRoot) chownSync(sockPath, 65534, 65534);
+    chmodSync(sockPath, asRoot ? 0o600 : 0o666);
+    const spec = this.containerSpec(slot);
+    spec.Env = [...(spec.Env ?? []).filter((e) => !e.startsWith("AZR_RUNNER_GREETING=")), `AZR_RUNNER_CONNECT=/run/azr/${name}`];
+    spec.OpenStdin = false;
+    spec.AttachStdin = false;
+    spec.HostConfig = { ...spec.HostConfig, Binds: [`${dir}:/run/azr:ro`] };
+    let container: Docker.Container;
+    try {
+      container = await this.docker.createContainer(spec);
+    } catch (e) {
+      server.close();
+      cleanDir();
+      throw e;
+    }
+    this.live.add(container.id);
+    const remove = this.trackRemoval(container);
+    let sock: Socket;
+    try {
+      await container.start();
+      sock = await Promise.race([
+        connected,
+        container.wait().then((r: { StatusCode?: number }) => {
+          throw new Error(`container exited with code ${r.StatusCode ?? "?"} before connecting`);
+        }),
+      ]);
+    } catch (e) {
+      await remove();
+      throw new Error(`cannot start executor container: ${(e as Error).message}`);
+    } finally {
+      // The socket file goes away before any job can run: nothing inside can reach it again.
+      server.close();
+      cleanDir();
+    }
+    sock.on("error", () => undefined);
+    const exited = new Promise<string>((resolve) => {
+      let done = false;
+      const finish = (how: string) => {
+        if (!done) {
+          done = true;
+          resolve(how);
+        }
+      };
+      sock.once("close", () => finish("runner connection closed"));
+      container.wait().then(
+        (r: { StatusCode?: number }) => finish(`container exited with code ${r.StatusCode ?? "?"}`),
+        (e: Error) => finish(`container wait failed: ${e.message}`),
+      );
+    });
+    void exited.then(() => {
+      sock.destroy();
+      return remove();
+    });
+    return {
+      input: sock,
+      output: sock,
+      exited,
+      label: `docker ${container.id.slice(0, 12)} slot ${slot}`,
+      async kill() {
+        sock.destroy();
+        await remove();
+        await exited;
+      },
+    };
+  }
+
+  private async startAttached(slot: number): Promise<RunnerChannel> {
+    const container = await this.docker.createContainer(this.containerSpec(slot));
+    this.live.add(container.id);
+    const remove = this.trackRemoval(container);
     let stream: NodeJS.ReadWriteStream;
     try {
       // Attached after the start: attaching first let some containers see end-of-file on stdin
