@@ -37,47 +37,48 @@ export async function downsample(sql: SqlSession, input: z.output<typeof seriesI
     time
       ? `(SELECT (extract(epoch from ${agg}(q."wallTime")) * 1000)::float8 FROM "MetricPoint" q WHERE q."seriesId" = s.id)`
       : `(SELECT ${agg}(q.step)::float8 FROM "MetricPoint" q WHERE q."seriesId" = s.id)`;
-  const series = await sql.query<SeriesRow>(
-    `SELECT s.id AS sid, s."runId" AS "runId", s.key AS key,
-            COALESCE($3::float8, ${bound("min")}) AS lo, COALESCE($4::float8, ${bound("max")}) AS hi
-       FROM "MetricSeries" s
-      WHERE s."runId" = ANY($1::text[]) AND s.key = ANY($2::text[])
-      ORDER BY s."runId", s.key`,
-    [input.runIds, input.keys, input.from ?? null, input.to ?? null],
-  );
-  const withData = series.filter((s) => s.lo !== null && s.hi !== null);
-  if (withData.length === 0) return series.map((s) => ({ runId: s.runId, key: s.key, total: 0, buckets: [] }));
   // The range predicate is on the raw column so the index serves it; bucket numbers are computed
   // from the float x, clamped so the upper bound falls into the last bucket.
   const rangeLo = time ? `to_timestamp(b.lo / 1000.0)` : `floor(b.lo)::int`;
   const rangeHi = time ? `to_timestamp(b.hi / 1000.0)` : `ceil(b.hi)::int`;
-  // Each series is bucketed inside its own LATERAL subquery: the points come from a parameterised
-  // index-only range scan (the (seriesId, step, value) covering index), and the group-by sorts one
-  // series' few thousand rows in memory instead of every series' rows at once.
-  const rows = await sql.query<{ sid: number; bucket: number; x: number; xEnd: number; min: number; max: number; mean: number; count: number }>(
-    `SELECT b.sid, a.bucket, a.x, a."xEnd", a.min, a.max, a.mean, a.count
-       FROM unnest($1::int[], $2::float8[], $3::float8[]) AS b(sid, lo, hi)
-       CROSS JOIN LATERAL (
-         SELECT (CASE WHEN b.hi > b.lo THEN LEAST(floor((q.x - b.lo) / (b.hi - b.lo) * $4), $4 - 1) ELSE 0 END)::int AS bucket,
+  // One statement: the series and their bounds (from the index), then each series bucketed inside
+  // its own LATERAL subquery — a parameterised index-only range scan on the (seriesId, step, value)
+  // covering index, grouped in memory one series at a time. A series without points in range
+  // still yields one row (LEFT JOIN) so it is reported, empty.
+  const rows = await sql.query<SeriesRow & { bucket: number | null; x: number; xEnd: number; min: number; max: number; mean: number; count: number }>(
+    `WITH b AS MATERIALIZED (
+       SELECT s.id AS sid, s."runId" AS "runId", s.key AS key,
+              COALESCE($3::float8, ${bound("min")}) AS lo, COALESCE($4::float8, ${bound("max")}) AS hi
+         FROM "MetricSeries" s
+        WHERE s."runId" = ANY($1::text[]) AND s.key = ANY($2::text[])
+     )
+     SELECT b.sid, b."runId", b.key, b.lo, b.hi, a.bucket, a.x, a."xEnd", a.min, a.max, a.mean, a.count
+       FROM b
+       LEFT JOIN LATERAL (
+         SELECT (CASE WHEN b.hi > b.lo THEN LEAST(floor((q.x - b.lo) / (b.hi - b.lo) * $5), $5 - 1) ELSE 0 END)::int AS bucket,
                 min(q.x) AS x, max(q.x) AS "xEnd", min(q.value) AS min, max(q.value) AS max, avg(q.value) AS mean, count(*)::int AS count
            FROM (SELECT ${xExpr} AS x, p.value FROM "MetricPoint" p
                   WHERE p."seriesId" = b.sid AND p.${col} >= ${rangeLo} AND p.${col} <= ${rangeHi}) q
           WHERE q.x >= b.lo AND q.x <= b.hi
           GROUP BY 1
-       ) a
-      ORDER BY 1, 2`,
-    [withData.map((s) => s.sid), withData.map((s) => s.lo), withData.map((s) => s.hi), input.points],
+       ) a ON true
+      ORDER BY b."runId", b.key, a.bucket`,
+    [input.runIds, input.keys, input.from ?? null, input.to ?? null, input.points],
   );
-  const bySeries = new Map<number, Bucket[]>();
+  const out: Series[] = [];
+  let current: Series | undefined;
+  let currentSid: number | undefined;
   for (const r of rows) {
-    const list = bySeries.get(r.sid) ?? [];
-    list.push({ x: r.x, xEnd: r.xEnd, min: r.min, max: r.max, mean: r.mean, count: r.count });
-    bySeries.set(r.sid, list);
+    if (r.sid !== currentSid) {
+      currentSid = r.sid;
+      current = { runId: r.runId, key: r.key, total: 0, buckets: [] };
+      out.push(current);
+    }
+    if (r.bucket === null) continue;
+    current!.buckets.push({ x: r.x, xEnd: r.xEnd, min: r.min, max: r.max, mean: r.mean, count: r.count });
+    current!.total += r.count;
   }
-  return series.map((s) => {
-    const buckets = bySeries.get(s.sid) ?? [];
-    return { runId: s.runId, key: s.key, total: buckets.reduce((n, b) => n + b.count, 0), buckets };
-  });
+  return out;
 }
 
 export interface LatestValue {
