@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from "node:fs";
+import { chmodSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { demoRunConfig } from "@azr/demo";
@@ -63,4 +63,65 @@ describe("runtime with the real tiny worker and the bwrap executor", () => {
     const loss = await db.prisma.metricSeries.findUnique({ where: { runId_key: { runId: run.id, key: "train/tokens_per_s" } } });
     expect(loss?.count).toBe(2);
   }, 300_000);
+});
+
+// The docker launcher for a short run: the worker-cpu container (docker/worker-cpu, built once per
+// CI run by .ci/setup.d/60-worker-image.sh) dials the attempt's hub on the workers' network.
+const Docker = (await import("dockerode")).default;
+const daemon = await new Docker().ping().then(
+  () => "",
+  (e: unknown) => `no Docker daemon (${(e as Error).message})`,
+);
+const inCI = process.env.CI === "true";
+if (daemon && !inCI) console.warn(`[runtime docker test] skipped: ${daemon}`);
+
+describe.skipIf(!!daemon && !inCI)("runtime with a docker pool (real daemon, worker-cpu image)", () => {
+  it("runs a short run in the worker container and removes it afterwards", async () => {
+    expect(daemon, "CI must have a Docker daemon").toBe("");
+    const { execFile } = await import("node:child_process");
+    const { promisify } = await import("node:util");
+    const repo = new URL("../../../", import.meta.url).pathname;
+    const { stdout } = await promisify(execFile)("bash", [path.join(repo, "docker/worker-cpu/build.sh")], { timeout: 1_000_000, maxBuffer: 1 << 20 });
+    const image = stdout.trim().split("\n").at(-1)!;
+    const tdb = await createTestDatabase("pglite");
+    const db = await tdb.open();
+    const dataDir = mkdtempSync(path.join(tmpdir(), "azr-runtime-docker-"));
+    chmodSync(dataDir, 0o755); // mkdtemp makes it 0700; the container's user must traverse it
+    const installationId = `rt-${Date.now().toString(36)}`;
+    const admin = adminConfigSchema.parse({
+      pools: [{ name: "cpu-docker", launcher: "docker", images: [image], resources: { cpus: 1, memoryGb: 2 } }],
+      models: { "tiny-test": { backend: "tiny", source: { kind: "random-init" }, tiny: { nLayer: 1, nHead: 2, dModel: 32, contextLength: 1280 } } },
+    });
+    const runtime = await startRuntime({ db, dataDir, admin, executorRunners: 2, launcherSettings: { installationId } });
+    try {
+      const config = demoRunConfig({ schedule: { totalSteps: 1, checkpointInterval: 1 }, sampling: { maxResponseLength: 32 }, model: { name: "tiny-test" } });
+      const owner = await db.prisma.user.create({ data: { name: "o" } });
+      const run = await db.prisma.run.create({
+        data: { name: "docker", ownerId: owner.id, config: config as object, seed: 0n, poolName: "cpu-docker", modelName: "tiny-test", totalSteps: 1 },
+      });
+      await runtime.orchestrator.submit(run.id);
+      const t0 = Date.now();
+      for (;;) {
+        const r = await db.prisma.run.findUniqueOrThrow({ where: { id: run.id } });
+        if (r.status === "completed" || r.status === "failed") {
+          expect(r.failureReason).toBeNull();
+          break;
+        }
+        if (Date.now() - t0 > 400_000) throw new Error(`still ${r.status} after 400 s`);
+        await new Promise((res) => setTimeout(res, 1000));
+      }
+      const after = await db.prisma.run.findUniqueOrThrow({ where: { id: run.id } });
+      expect(after.reproducibility).toMatchObject({ worker: { backend: "tiny", host: expect.stringMatching(/^docker:/), image: expect.stringMatching(/^sha256:/) } });
+      expect(await db.prisma.checkpoint.count({ where: { runId: run.id } })).toBe(1);
+      // The attempt stops and removes its container right after recording completion.
+      for (let i = 0; i < 120 && runtime.orchestrator.activeRuns().length; i++) await new Promise((res) => setTimeout(res, 500));
+      const left = await new Docker().listContainers({ all: true, filters: { label: [`org.azr.installation=${installationId}`] } });
+      expect(left).toEqual([]);
+    } finally {
+      await runtime.close();
+      await db.close();
+      await tdb.drop();
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+  }, 600_000);
 });

@@ -1,4 +1,5 @@
 import { randomBytes } from "node:crypto";
+import { chownSync, mkdirSync } from "node:fs";
 import path from "node:path";
 import type { Run } from "@azr/db";
 import type { RunConfig } from "@azr/azr";
@@ -31,6 +32,16 @@ export function relativeToDataRoot(dataRoot: string, absolute: string): string {
     throw new Error(`${absolute} is outside the worker's data root ${dataRoot}; put models and checkpoints under it`);
   }
   return rel;
+}
+
+/** A containerised worker runs as its own uid: a directory it writes into (a checkpoint's temp
+ * dir) is handed to that uid when this server runs as root. */
+function handDirToWorker(launcher: Launcher, dir: string): void {
+  mkdirSync(dir, { recursive: true });
+  if (launcher instanceof DockerLauncher && process.getuid?.() === 0) {
+    const { uid, gid } = launcher.workerIds;
+    chownSync(dir, uid, gid);
+  }
 }
 
 async function hubHostFor(o: WorkerSessionOptions): Promise<string> {
@@ -76,7 +87,10 @@ export function launchedWorkerFactory(o: WorkerSessionOptions): WorkerFactory {
         host: `${o.pool.launcher}:${started.launched.id}`,
       }),
       saver: {
-        save: async (dir) => ({ bytes: (await client.request("save", { path: relativeToDataRoot(o.dataRoot, dir) }, { timeoutMs: 600_000 })).bytes }),
+        save: async (dir) => {
+          handDirToWorker(o.launcher, path.dirname(dir));
+          return { bytes: (await client.request("save", { path: relativeToDataRoot(o.dataRoot, dir) }, { timeoutMs: 600_000 })).bytes };
+        },
       },
       async load(checkpointModelDir) {
         const isTiny = entry.backend === "tiny";

@@ -74,6 +74,12 @@ export class DockerLauncher implements Launcher {
   private readonly mine = new Set<string>();
   private network: Promise<{ name: string; gateway: string | null }> | undefined;
 
+  /** uid and gid the worker runs as: directories it must write to are handed to them. */
+  get workerIds(): { uid: number; gid: number } {
+    const [uid = "10001", gid = uid] = (this.options.user ?? "10001:10001").split(":");
+    return { uid: Number(uid), gid: Number(gid) };
+  }
+
   constructor(private readonly options: DockerLauncherOptions) {
     if (!idPattern.test(options.installationId))
       throw new LauncherError("docker", `installationId ${JSON.stringify(options.installationId)} must be 1-63 letters, digits, '.', '_' or '-'`);
