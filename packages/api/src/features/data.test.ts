@@ -143,6 +143,8 @@ describe.each(testBackends)("read side of runs (%s)", (backend) => {
     expect(bSeries.buckets).toHaveLength(50);
     expect(bSeries.buckets[10]!.x).toBe(aSeries.buckets[10]!.x);
     await expect((await as("reader")).compare.runs({ runIds: [runA] })).rejects.toThrow("runIds: compare needs at least 2 runs");
+    const missing = "00000000-0000-4000-8000-000000000000";
+    await expect((await as("reader")).compare.runs({ runIds: [runA, missing], keys: ["loss"] })).rejects.toMatchObject({ code: "NOT_FOUND", message: `no run with id ${missing}` });
     await expect((await as("reader")).compare.runs({ runIds: [runA, runA] })).rejects.toThrow("runIds: runs must not repeat");
   });
 

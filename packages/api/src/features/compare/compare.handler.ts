@@ -1,3 +1,4 @@
+import { TRPCError } from "@trpc/server";
 import type { Database } from "@azr/db";
 import type { z } from "zod";
 import type { JsonValue } from "../../dto.ts";
@@ -76,21 +77,18 @@ export interface Comparison {
 }
 
 export async function compareRuns(db: Database, input: z.output<typeof compareInput>): Promise<Comparison> {
-  const runs = await db.prisma.run.findMany({ where: { id: { in: input.runIds } } });
+  // The three reads are independent: run them concurrently on the pool.
+  const [runs, summary, range] = await Promise.all([
+    db.prisma.run.findMany({ where: { id: { in: input.runIds } } }),
+    summarize(db, input.runIds, input.keys),
+    input.series && input.keys.length > 0 ? sharedRange(db, input.runIds, input.keys) : Promise.resolve(undefined),
+  ]);
+  const missing = input.runIds.filter((id) => !runs.some((r) => r.id === id));
+  if (missing.length > 0) throw new TRPCError({ code: "NOT_FOUND", message: `no run with id ${missing.join(", ")}` });
   const ordered = input.runIds.map((id) => runs.find((r) => r.id === id)!);
-  const summary = await summarize(db, input.runIds, input.keys);
   let series: Series[] = [];
-  if (input.series && input.keys.length > 0) {
-    const [range] = await db.sql.query<{ lo: number | null; hi: number | null }>(
-      `SELECT min(b.lo)::float8 AS lo, max(b.hi)::float8 AS hi FROM "MetricSeries" s,
-         LATERAL (SELECT (SELECT min(step) FROM "MetricPoint" WHERE "seriesId" = s.id) AS lo,
-                         (SELECT max(step) FROM "MetricPoint" WHERE "seriesId" = s.id) AS hi) b
-        WHERE s."runId" = ANY($1::text[]) AND s.key = ANY($2::text[])`,
-      [input.runIds, input.keys],
-    );
-    if (range && range.lo !== null && range.hi !== null) {
-      series = await downsample(db.sql, { runIds: input.runIds, keys: input.keys, axis: "step", points: input.points, from: range.lo, to: range.hi });
-    }
+  if (range && range.lo !== null && range.hi !== null) {
+    series = await downsample(db.sql, { runIds: input.runIds, keys: input.keys, axis: "step", points: input.points, from: range.lo, to: range.hi });
   }
   return {
     runs: ordered.map((r) => ({ id: r.id, name: r.name, status: r.status, currentStep: r.currentStep, totalSteps: r.totalSteps })),
@@ -98,4 +96,15 @@ export async function compareRuns(db: Database, input: z.output<typeof compareIn
     summary,
     series,
   };
+}
+
+async function sharedRange(db: Database, runIds: string[], keys: string[]): Promise<{ lo: number | null; hi: number | null } | undefined> {
+  const [range] = await db.sql.query<{ lo: number | null; hi: number | null }>(
+      `SELECT min(b.lo)::float8 AS lo, max(b.hi)::float8 AS hi FROM "MetricSeries" s,
+         LATERAL (SELECT (SELECT min(step) FROM "MetricPoint" WHERE "seriesId" = s.id) AS lo,
+                         (SELECT max(step) FROM "MetricPoint" WHERE "seriesId" = s.id) AS hi) b
+        WHERE s."runId" = ANY($1::text[]) AND s.key = ANY($2::text[])`,
+    [runIds, keys],
+  );
+  return range;
 }
