@@ -1,5 +1,6 @@
 import type { Database } from "@azr/db";
-import { DEMO_TINY_CONFIG, demoRunConfig, ensureDemoPolicy } from "@azr/demo";
+import path from "node:path";
+import { buildDemoPolicy, DEMO_POLICY_DIR, DEMO_TINY_CONFIG, demoRunConfig, ensureDemoPolicy } from "@azr/demo";
 import type { AdminConfig, Orchestrator, StepProgress } from "@azr/orchestrator";
 
 // The main job of `npm start`: a tiny-cpu AZR run with the real tiny worker and the bwrap
@@ -9,10 +10,32 @@ import type { AdminConfig, Orchestrator, StepProgress } from "@azr/orchestrator"
 export const DEMO_MODEL = "tiny-demo";
 export const DEMO_TAG = "demo";
 
-/** Adds the demo model to the catalogue (unless the admin defined one by that name). */
-export function withDemoModel(admin: AdminConfig, dataDir: string): AdminConfig {
+/** Adds the demo model to the catalogue (unless the admin defined one by that name). The demo
+ * policy comes from the data dir, else the committed build; with neither it is built here once
+ * (minutes on a CPU), with progress. */
+export async function prepareDemoModel(admin: AdminConfig, dataDir: string, log: (line: string) => void): Promise<AdminConfig> {
   if (admin.models[DEMO_MODEL]) return admin;
-  const policy = ensureDemoPolicy(dataDir);
+  let policy;
+  try {
+    policy = ensureDemoPolicy(dataDir);
+  } catch {
+    const outDir = path.join(dataDir, DEMO_POLICY_DIR);
+    log(`no demo policy yet: building one in ${outDir} (SFT of the tiny model on a synthetic corpus of well-formed AZR outputs; a few minutes, once)`);
+    let lastPct = -1;
+    await buildDemoPolicy({
+      outDir,
+      onProgress: (p) => {
+        if (p.phase === "corpus" && p.done === p.total) log(`corpus: ${p.total} texts`);
+        if (p.phase === "train") {
+          const pct = Math.floor((100 * p.step) / p.steps / 10) * 10;
+          if (pct !== lastPct) log(`training: step ${p.step}/${p.steps}, loss ${p.loss.toFixed(3)}, ${Math.round(p.tokensPerSecond)} tokens/s`);
+          lastPct = pct;
+        }
+        if (p.phase === "save") log(`saved ${p.path} (${(p.bytes / 1e6).toFixed(1)} MB)`);
+      },
+    });
+    policy = ensureDemoPolicy(dataDir);
+  }
   return {
     ...admin,
     models: {

@@ -1,7 +1,8 @@
-import path from "node:path";
 import { DatabaseSetupError, openDatabase } from "@azr/db";
-import { loadAdminConfig, OrchestratorRunControl, startRuntime, type Runtime } from "@azr/orchestrator";
-import { formatProgress, launchDemoRun, withDemoModel, DEMO_TAG } from "./demo.ts";
+import { loadAdminConfig, OrchestratorRunControl, startRuntime, type AdminConfig, type Runtime } from "@azr/orchestrator";
+import { DEMO_TAG, formatProgress, launchDemoRun, prepareDemoModel } from "./demo.ts";
+import { parseServerEnv } from "./env.ts";
+import { createLogger } from "./log.ts";
 import { parseServerArgs, serverHelp } from "./options.ts";
 import { renderPrometheus } from "./prometheus.ts";
 import { startControlPlane } from "./server.ts";
@@ -20,38 +21,42 @@ async function main(): Promise<number> {
     console.log(serverHelp);
     return 0;
   }
+  const env = parseServerEnv();
+  const log = createLogger(env.logFormat);
   // The admin file is read before the database opens: a broken file stops the server early.
-  const admin = loadAdminConfig(process.env.AZR_ADMIN_CONFIG ?? ".azr/admin.yaml");
-  const dataDir = path.resolve(process.env.AZR_DATA_DIR?.trim() || ".azr");
-  const adminConfig = command.options.demo ? withDemoModel(admin.config, dataDir) : admin.config;
-  const db = await openDatabase({ log: (line) => console.log(`[db] ${line}`) });
-  console.log(`[db] ${db.describe()} ready`);
+  const admin = loadAdminConfig(env.adminConfigFile);
+  let adminConfig: AdminConfig = admin.config;
+  if (command.options.demo) adminConfig = await prepareDemoModel(adminConfig, env.dataDir, (line) => log("demo", line));
+  const db = await openDatabase({ log: (line) => log("db", line) });
+  log("db", `${db.describe()} ready`);
   let plane;
   let runtime: Runtime | undefined;
   try {
     runtime = await startRuntime({
       db,
-      dataDir,
+      dataDir: env.dataDir,
       admin: adminConfig,
-      log: (line) => console.log(`[orchestrator] ${line}`),
+      launcherSettings: { installationId: env.installationId },
+      log: (line) => log("orchestrator", line),
       onStep: (p) => {
-        if (demoRunId === p.runId) console.log(formatProgress(p));
-        else console.log(`[run ${p.runId.slice(0, 8)}] step ${p.step}/${p.totalSteps} done in ${((p.metrics["time/total_ms"] ?? 0) / 1000).toFixed(1)}s`);
+        if (demoRunId === p.runId) log("demo", formatProgress(p), { runId: p.runId, step: p.step, metrics: p.metrics });
+        else log(`run ${p.runId.slice(0, 8)}`, `step ${p.step}/${p.totalSteps} done in ${((p.metrics["time/total_ms"] ?? 0) / 1000).toFixed(1)}s`, { runId: p.runId, step: p.step });
       },
     });
-    console.log(`[orchestrator] ${runtime.queue.kind} queue, ${runtime.executor.size} sandboxed executor runners (bwrap), checkpoints in ${runtime.checkpoints.options.root}`);
+    log("orchestrator", `${runtime.queue.kind} queue, ${runtime.executor.size} sandboxed executor runners (bwrap), checkpoints in ${runtime.checkpoints.options.root}`);
     plane = await startControlPlane(db, command.options, {
       admin: adminConfig,
       runControl: new OrchestratorRunControl(db.prisma, runtime.orchestrator),
       prometheus: () => renderPrometheus(db, runtime!),
-      secureCookies: process.env.AZR_SECURE_COOKIES === "1",
+      secureCookies: env.secureCookies,
+      log: (line) => log("api", line),
     });
-    const first = await plane.api.services.auth.ensureAdminToken(process.env.AZR_ADMIN_TOKEN || undefined);
-    if (first?.created && !process.env.AZR_ADMIN_TOKEN) {
+    const first = await plane.api.services.auth.ensureAdminToken(env.adminToken);
+    if (first?.created && !env.adminToken) {
       // Shown once: only its SHA-256 is stored.
       console.log(`\nFirst start: created an admin API token. It is shown only now; store it:\n\n  ${first.token}\n\nSign the CLI in with: azr login --url <server url> --token <token>\n`);
     } else if (first?.created) {
-      console.log("registered AZR_ADMIN_TOKEN as the admin API token");
+      log("auth", "registered AZR_ADMIN_TOKEN as the admin API token");
     }
   } catch (e) {
     await runtime?.close().catch(() => {});
@@ -60,21 +65,23 @@ async function main(): Promise<number> {
     if (err.code === "EADDRINUSE") throw new Error(`port ${command.options.port} on ${command.options.host} is in use; pick another with --port`);
     throw e;
   }
-  console.log(`[config] admin configuration: ${admin.source}`);
-  console.log(`AZR control plane listening on ${plane.url} (health: ${plane.url}/healthz, metrics: ${plane.url}/metrics, API: ${plane.url}/api/v1, OpenAPI: ${plane.url}/api/openapi.json); Ctrl-C stops it`);
+  log("config", `admin configuration: ${admin.source}`);
+  log("", `AZR control plane listening on ${plane.url} (health: ${plane.url}/healthz, metrics: ${plane.url}/metrics, API: ${plane.url}/api/v1, OpenAPI: ${plane.url}/api/openapi.json); Ctrl-C stops it`);
   if (command.options.demo) {
     const demo = await launchDemoRun(db, runtime.orchestrator, adminConfig, command.options.demoSteps);
     demoRunId = demo.runId;
-    console.log(
-      `[demo] ${demo.created ? "queued a new" : "continuing the unfinished"} ${DEMO_TAG} run ${demo.runId} (tiny-cpu preset, demo policy, bwrap executor); ` +
+    log(
+      "demo",
+      `${demo.created ? "queued a new" : "continuing the unfinished"} ${DEMO_TAG} run ${demo.runId} (tiny-cpu preset, demo policy, bwrap executor); ` +
         `watch it with: npx azr logs -f ${demo.runId}   (start with --no-demo to skip it)`,
+      { runId: demo.runId },
     );
   }
   await new Promise<void>((resolve) => {
     process.once("SIGINT", resolve);
     process.once("SIGTERM", resolve);
   });
-  console.log("shutting down: active runs finish their step, checkpoint and pause (they continue at the next start)");
+  log("", "shutting down: active runs finish their step, checkpoint and pause (they continue at the next start)");
   await plane.close();
   await runtime.close();
   await db.close();
