@@ -40,6 +40,14 @@ try {
     await page.goto(url);
     await page.waitForFunction(() => performance.getEntriesByName("azr:first-chart").length > 0, undefined, { timeout: 30_000 });
     const t = await page.evaluate(() => performance.getEntriesByName("azr:first-chart")[0]!.startTime);
+    if (process.env.BENCH_DEBUG) {
+      const detail = await page.evaluate(() => {
+        const nav = performance.getEntriesByType("navigation")[0] as PerformanceNavigationTiming;
+        const api = performance.getEntriesByType("resource").filter((r) => r.name.includes("/trpc")).map((r) => `${new URL(r.name).pathname.slice(6, 60)} ${Math.round(r.startTime)}→${Math.round(r.responseEnd)}`);
+        return { responseEnd: Math.round(nav.responseEnd), domInteractive: Math.round(nav.domInteractive), dcl: Math.round(nav.domContentLoadedEventEnd), api };
+      });
+      log(JSON.stringify(detail));
+    }
     await page.close();
     return t;
   };

@@ -183,7 +183,7 @@ describe("the dashboard in headless Chromium against a real control plane", () =
     const diff = page.locator("[data-testid=config-diff] tbody tr[data-key]");
     await diff.first().waitFor();
     expect(await diff.evaluateAll((rows) => rows.map((r) => r.getAttribute("data-key")))).toEqual(["azr.batchSize", "optim.lr"]);
-    await page.locator("[data-testid=chart] canvas").first().waitFor();
+    await page.locator("[data-title='train/loss'] .u-legend", { hasText: "cmp-a" }).waitFor();
     const legend = await page.locator("[data-title='train/loss'] .u-legend").textContent();
     expect(legend).toContain("cmp-a");
     expect(legend).toContain("cmp-b");

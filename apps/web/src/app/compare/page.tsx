@@ -34,10 +34,19 @@ function ComparePageInner() {
     enabled: runIds.length >= 2,
     refetchInterval: 10_000,
     placeholderData: (p) => p,
-    queryFn: () => api().compare.runs.query({ runIds, keys: metricKeys.slice(0, 20), points }),
+    // The table and the config diff; the curves come from their own (unbatched) series call.
+    queryFn: () => api().compare.runs.query({ runIds, keys: metricKeys.slice(0, 20), series: false }),
+  });
+  const series = useQuery({
+    queryKey: ["compare.series", runIds, metricKeys, points],
+    enabled: runIds.length >= 2 && metricKeys.length > 0,
+    refetchInterval: 10_000,
+    placeholderData: (p) => p,
+    queryFn: () => api().metrics.series.query({ runIds, keys: metricKeys.slice(0, 20), points }, { context: { unbatched: true } }),
   });
   const [picker, setPicker] = useState("");
   const names = new Map((cmp.data?.runs ?? []).map((r) => [r.id, r.name]));
+  const label = (id: string) => names.get(id) ?? recent.data?.items.find((r) => r.id === id)?.name ?? id.slice(0, 8);
 
   return (
     <>
@@ -57,7 +66,7 @@ function ComparePageInner() {
       </div>
       {runIds.length < 2 && <p className="muted panel">Pick at least two runs (here, or with the checkboxes on the runs list).</p>}
       <ErrorBox error={cmp.error ?? keys.error} />
-      {cmp.data && (
+      {runIds.length >= 2 && (
         <>
           <h2>Metrics</h2>
           <div className="row" style={{ marginBottom: 8 }}>
@@ -70,9 +79,13 @@ function ComparePageInner() {
           </div>
           <div className="charts">
             {metricKeys.map((k) => (
-              <Chart key={k} title={k} lines={runIds.map((id, i) => toLine(cmp.data.series.find((s) => s.runId === id && s.key === k), names.get(id) ?? id.slice(0, 8), color(i), smoothing))} />
+              <Chart key={k} title={k} lines={series.data ? runIds.map((id, i) => toLine(series.data.series.find((s) => s.runId === id && s.key === k), label(id), color(i), smoothing)) : []} />
             ))}
           </div>
+        </>
+      )}
+      {cmp.data && (
+        <>
           <h2>Summary</h2>
           <div className="panel" style={{ padding: 0 }}>
             <table data-testid="summary">

@@ -30,7 +30,7 @@ export default function RunPage() {
     queryKey: ["metrics.series", id, keyList, axis, points],
     enabled: keyList.length > 0,
     placeholderData: (p) => p,
-    queryFn: () => api().metrics.series.query({ runIds: [id], keys: keyList.slice(0, 50), axis, points }),
+    queryFn: () => api().metrics.series.query({ runIds: [id], keys: keyList.slice(0, 50), axis, points }, { context: { unbatched: true } }),
   });
   const lastStep = useMemo(() => {
     if (!keys.isSuccess) return null;
