@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
-import { checkBwrap, checkChromium, checkDatabase, checkNode, checkPython, formatDoctorReport, runDoctor } from "./doctor.ts";
+import { checkChromium, checkDatabase, checkNode, checkPython, formatDoctorReport, runDoctor } from "./doctor.ts";
 
 describe("doctor", () => {
   it("finds what this machine has: Debian's python3 with torch, bwrap, a database", async () => {
@@ -12,7 +12,6 @@ describe("doctor", () => {
     try {
       const results = await runDoctor({
         python: "/usr/bin/python3",
-        bwrap: "bwrap",
         docker: "docker",
         chromium: "/usr/bin/chromium",
         nodeVersion: process.versions.node,
@@ -21,7 +20,8 @@ describe("doctor", () => {
       const byName = Object.fromEntries(results.map((r) => [r.name, r]));
       expect(byName["Node.js"]?.ok).toBe(true);
       expect(byName["PyTorch (python3-torch)"]).toMatchObject({ ok: true, detail: expect.stringMatching(/^torch \d/) });
-      expect(byName["bubblewrap sandbox"]).toMatchObject({ ok: true, detail: expect.stringContaining("namespaces work") });
+      expect(byName["executor sandbox: bwrap"]).toMatchObject({ ok: true, required: true, detail: expect.stringMatching(/^Python 3\./) });
+      expect(byName["executor sandbox: docker"]?.required).toBe(false);
       expect(byName["database"]).toMatchObject({ ok: true });
     } finally {
       rmSync(dataDir, { recursive: true, force: true });
@@ -35,7 +35,6 @@ describe("doctor", () => {
       [false, "sudo apt-get install -y python3-torch libopenblas0-pthread"],
       [false, "sudo apt-get install -y python3-websockets"],
     ]);
-    expect(checkBwrap("/nonexistent/bwrap")).toMatchObject({ ok: false, required: true, fix: "sudo apt-get install -y bubblewrap" });
     expect(checkChromium("/nonexistent/chromium")).toMatchObject({ ok: false, required: false, fix: "sudo apt-get install -y chromium" });
     expect(checkNode("18.19.0")).toMatchObject({ ok: false, detail: expect.stringContaining("needs >= 20.19") });
     const report = formatDoctorReport([...py, checkNode("20.20.2")]);

@@ -1,5 +1,6 @@
 import { spawnSync } from "node:child_process";
 import { existsSync } from "node:fs";
+import { checkSandboxAvailability } from "@azr/executor";
 import {
   DatabaseSetupError,
   describeTarget,
@@ -23,7 +24,6 @@ export interface CheckResult {
 export interface DoctorEnvironment {
   /** Debian's interpreter, where apt puts torch: not necessarily the first python3 on PATH. */
   python: string;
-  bwrap: string;
   docker: string;
   chromium: string;
   nodeVersion: string;
@@ -33,7 +33,6 @@ export interface DoctorEnvironment {
 export function defaultDoctorEnvironment(): DoctorEnvironment {
   return {
     python: "/usr/bin/python3",
-    bwrap: "bwrap",
     docker: "docker",
     chromium: "/usr/bin/chromium",
     nodeVersion: process.versions.node,
@@ -91,21 +90,17 @@ export function checkPython(python: string): CheckResult[] {
   ];
 }
 
-export function checkBwrap(bwrap: string): CheckResult {
-  const version = run(bwrap, ["--version"]);
-  if (!version.ok) return { name: "bubblewrap sandbox", ok: false, required: true, detail: `${bwrap}: ${lastLine(version.out)}`, fix: apt("bubblewrap") };
-  // A sandbox that cannot create namespaces here is as good as none: try one.
-  const probe = run(bwrap, [
-    "--ro-bind", "/usr", "/usr", "--symlink", "usr/bin", "/bin", "--symlink", "usr/lib", "/lib", "--symlink", "usr/lib64", "/lib64",
-    "--proc", "/proc", "--dev", "/dev", "--unshare-all", "--die-with-parent", "--new-session", "/usr/bin/true",
-  ]);
-  return {
-    name: "bubblewrap sandbox",
-    ok: probe.ok,
-    required: true,
-    detail: probe.ok ? `${version.out}, namespaces work` : `${version.out} installed but cannot create a sandbox: ${lastLine(probe.out)}`,
-    fix: probe.ok ? undefined : "allow unprivileged user namespaces (sysctl kernel.unprivileged_userns_clone=1) or run in a container that permits them",
-  };
+/** The executor's own check: starts one runner per sandbox backend and runs a tiny program. */
+export async function checkSandboxes(): Promise<CheckResult[]> {
+  const { backends } = await checkSandboxAvailability();
+  return backends.map((b) => ({
+    name: `executor sandbox: ${b.name}`,
+    ok: b.available,
+    // bwrap is the embedded default's sandbox; Docker's is optional (docker mode).
+    required: b.name === "bwrap",
+    detail: b.available ? b.detail : `${b.detail}: ${b.problem ?? "unavailable"}`,
+    fix: b.available ? undefined : b.fix,
+  }));
 }
 
 export function checkDocker(docker: string): CheckResult {
@@ -167,7 +162,7 @@ export async function runDoctor(env: DoctorEnvironment = defaultDoctorEnvironmen
   return [
     checkNode(env.nodeVersion),
     ...checkPython(env.python),
-    checkBwrap(env.bwrap),
+    ...(await checkSandboxes()),
     await checkDatabase(env.database),
     checkDocker(env.docker),
     checkChromium(env.chromium),

@@ -10,6 +10,7 @@ describe("server environment", () => {
       adminToken: undefined,
       secureCookies: false,
       logFormat: "text",
+      executor: "bwrap",
       installationId: "azr-default",
     });
   });
@@ -17,6 +18,7 @@ describe("server environment", () => {
   it.each([
     [{ AZR_SECURE_COOKIES: "yes" }, 'AZR_SECURE_COOKIES must be "0" or "1"'],
     [{ AZR_LOG_FORMAT: "xml" }, 'AZR_LOG_FORMAT must be "text" or "json"'],
+    [{ AZR_EXECUTOR: "none" }, 'AZR_EXECUTOR must be "bwrap", "docker" or "auto"'],
     [{ AZR_ADMIN_TOKEN: "short" }, "AZR_ADMIN_TOKEN must be at least 32 characters"],
     [{ AZR_INSTALLATION_ID: "Bad Id" }, "AZR_INSTALLATION_ID must be lowercase letters"],
   ])("names the bad variable: %o", (env, message) => {

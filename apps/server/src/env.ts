@@ -15,6 +15,7 @@ const envSchema = z.object({
     .or(z.literal("").transform(() => undefined)),
   AZR_SECURE_COOKIES: z.enum(["0", "1"], { error: 'must be "0" or "1"' }).default("0"),
   AZR_LOG_FORMAT: z.enum(["text", "json"], { error: 'must be "text" or "json"' }).default("text"),
+  AZR_EXECUTOR: z.enum(["bwrap", "docker", "auto"], { error: 'must be "bwrap", "docker" or "auto"' }).default("bwrap"),
   AZR_INSTALLATION_ID: z
     .string()
     .regex(/^[a-z0-9][a-z0-9-]{0,30}$/, "must be lowercase letters, digits and '-' (max 31)")
@@ -27,6 +28,7 @@ export interface ServerEnv {
   adminToken: string | undefined;
   secureCookies: boolean;
   logFormat: "text" | "json";
+  executor: "bwrap" | "docker" | "auto";
   installationId: string;
 }
 
@@ -43,6 +45,7 @@ export function parseServerEnv(env: Record<string, string | undefined> = process
     adminToken: e.AZR_ADMIN_TOKEN,
     secureCookies: e.AZR_SECURE_COOKIES === "1",
     logFormat: e.AZR_LOG_FORMAT,
+    executor: e.AZR_EXECUTOR,
     installationId: e.AZR_INSTALLATION_ID,
   };
 }

@@ -37,13 +37,14 @@ async function main(): Promise<number> {
       dataDir: env.dataDir,
       admin: adminConfig,
       launcherSettings: { installationId: env.installationId },
+      executorBackend: env.executor,
       log: (line) => log("orchestrator", line),
       onStep: (p) => {
         if (demoRunId === p.runId) log("demo", formatProgress(p), { runId: p.runId, step: p.step, metrics: p.metrics });
         else log(`run ${p.runId.slice(0, 8)}`, `step ${p.step}/${p.totalSteps} done in ${((p.metrics["time/total_ms"] ?? 0) / 1000).toFixed(1)}s`, { runId: p.runId, step: p.step });
       },
     });
-    log("orchestrator", `${runtime.queue.kind} queue, ${runtime.executor.size} sandboxed executor runners (bwrap), checkpoints in ${runtime.checkpoints.options.root}`);
+    log("orchestrator", `${runtime.queue.kind} queue, ${runtime.executor.size} sandboxed executor runners (${runtime.executor.backend.name}), checkpoints in ${runtime.checkpoints.options.root}`);
     plane = await startControlPlane(db, command.options, {
       admin: adminConfig,
       runControl: new OrchestratorRunControl(db.prisma, runtime.orchestrator),

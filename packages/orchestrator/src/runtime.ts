@@ -1,6 +1,6 @@
 import path from "node:path";
 import type { Database, Run } from "@azr/db";
-import { BwrapBackend, ExecutorPool } from "@azr/executor";
+import { createExecutor, type BackendName, type ExecutorPool } from "@azr/executor";
 import type { AdminConfig } from "./admin-config.ts";
 import { CheckpointStore } from "./checkpoints.ts";
 import { createLaunchers, type LauncherSettings } from "./launchers/index.ts";
@@ -21,6 +21,9 @@ export interface RuntimeOptions {
   /** The validated admin configuration (loadAdminConfig). */
   admin: AdminConfig;
   executorRunners?: number;
+  /** Sandbox for model-written code: bwrap (the embedded default), docker, or auto (bwrap, else
+   * docker). There is no unsandboxed mode: with neither available the runtime does not start. */
+  executorBackend?: BackendName | "auto";
   /** Installation id and per-launcher settings (docker network, kubernetes volume claim...). */
   launcherSettings?: Partial<LauncherSettings>;
   onStep?: (p: StepProgress) => void;
@@ -39,7 +42,7 @@ export interface Runtime {
 
 export async function startRuntime(o: RuntimeOptions): Promise<Runtime> {
   const { admin } = o;
-  const executor = await new ExecutorPool(new BwrapBackend(), { runners: o.executorRunners }).start();
+  const executor = await createExecutor({ backend: o.executorBackend ?? "bwrap", runners: o.executorRunners });
   try {
     const pools = admin.pools.map((p) => ({ name: p.name, concurrency: p.concurrency }));
     const queue: RunQueue = o.db.target.kind === "postgres" ? new PgBossRunQueue(o.db.target.url, pools) : new InProcessRunQueue(pools);
