@@ -122,7 +122,8 @@ export function checkChromium(chromium: string): CheckResult {
     name: "Chromium (dashboard tests)",
     ok: v.ok,
     required: false,
-    detail: v.ok ? v.out : lastLine(v.out),
+    // Debian's wrapper script may print shell noise around the version line.
+    detail: v.ok ? (v.out.split("\n").find((l) => l.startsWith("Chromium")) ?? lastLine(v.out)) : lastLine(v.out),
     fix: v.ok ? undefined : apt("chromium"),
   };
 }
