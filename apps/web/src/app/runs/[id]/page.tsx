@@ -61,7 +61,7 @@ export default function RunPage() {
         <span data-testid="run-name">{r.name}</span> <StatusBadge status={r.status} />
         <span className="muted mono" style={{ fontSize: 12 }}>{r.id}</span>
         <span className="grow" />
-        <span className="muted" title="live updates over WebSocket" data-testid="live">{live ? "● live" : "○ offline"}</span>
+        <span className={`muted ${live ? "on" : ""}`} title="live updates over WebSocket" data-testid="live">{live ? "● live" : "○ offline"}</span>
         <Link className="button" href={`/runs/${id}/samples`}>Samples</Link>
         <Link className="button" href={`/launch?from=${id}`}>Clone</Link>
         {!TERMINAL.has(r.status) && (
