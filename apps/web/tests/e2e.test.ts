@@ -121,6 +121,9 @@ describe("the dashboard in headless Chromium against a real control plane", () =
     await page.click("role=tab[name=checkpoints]");
     await page.locator("[data-testid=checkpoints] tbody tr", { hasText: "1000" }).waitFor();
     expect(await page.locator("[data-testid=checkpoints] tbody tr").count()).toBe(2);
+    await page.locator("[data-testid=checkpoints] tr", { hasText: "step-500" }).locator("button:has-text('Pin')").click();
+    await page.locator("[data-testid=checkpoints] tbody tr", { hasText: "📌 pinned" }).waitFor();
+    expect((await azr.checkpoints.list.query({ runId: run.id })).items.map((c) => c.pinned)).toEqual([true, false]);
     await page.click("role=tab[name=/config/]");
     expect(await page.locator("[data-testid=config-yaml]").textContent()).toContain("batchSize: 4");
   });
