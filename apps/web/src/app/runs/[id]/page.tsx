@@ -32,13 +32,10 @@ export default function RunPage() {
     placeholderData: (p) => p,
     queryFn: () => api().metrics.series.query({ runIds: [id], keys: keyList.slice(0, 50), axis, points }, { context: { unbatched: true } }),
   });
-  const lastStep = useMemo(() => {
-    if (!keys.isSuccess) return null;
-    if (!series.data) return keyList.length === 0 ? -1 : null;
-    let m = -1;
-    for (const s of series.data.series) for (const b of s.buckets) m = Math.max(m, axis === "step" ? b.xEnd : -1);
-    return axis === "step" ? m : -1;
-  }, [keys.isSuccess, series.data, keyList.length, axis]);
+  // The newest step already stored: the live feed starts after it, so the history is never
+  // streamed again over the WebSocket (whatever the chart's x axis).
+  const latest = useQuery({ queryKey: ["metrics.latest", id], staleTime: Infinity, queryFn: () => api().metrics.latest.query({ runIds: [id] }) });
+  const lastStep = latest.data ? latest.data.values.reduce((m, v) => Math.max(m, v.step ?? -1), -1) : null;
   // Live: new points refresh the (downsampled) series and, if new keys appeared, the key list.
   useNewPoints(id, lastStep, () => {
     void qc.invalidateQueries({ queryKey: ["metrics.keys", id] });
