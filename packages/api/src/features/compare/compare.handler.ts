@@ -2,7 +2,7 @@ import { TRPCError } from "@trpc/server";
 import type { Database } from "@azr/db";
 import type { z } from "zod";
 import type { JsonValue } from "../../dto.ts";
-import { downsample, type Series } from "../metrics/metrics.handler.ts";
+import { downsample, latest, type LatestValue, type Series } from "../metrics/metrics.handler.ts";
 import type { compareInput } from "./compare.schema.ts";
 
 export interface ConfigDifference {
@@ -77,19 +77,18 @@ export interface Comparison {
 }
 
 export async function compareRuns(db: Database, input: z.output<typeof compareInput>): Promise<Comparison> {
-  // The three reads are independent: run them concurrently on the pool.
-  const [runs, summary, range] = await Promise.all([
+  const withSeries = input.series && input.keys.length > 0;
+  // Independent reads, concurrently. With series, the summary comes from the buckets (every point
+  // of every series falls in one on the shared range), so the points are read once, not twice.
+  const [runs, series, summaryRows] = await Promise.all([
     db.prisma.run.findMany({ where: { id: { in: input.runIds } } }),
-    summarize(db, input.runIds, input.keys),
-    input.series && input.keys.length > 0 ? sharedRange(db, input.runIds, input.keys) : Promise.resolve(undefined),
+    withSeries ? downsample(db.sql, { runIds: input.runIds, keys: input.keys, axis: "step", points: input.points }, { sharedRange: true }) : Promise.resolve([]),
+    withSeries ? latest(db.sql, { runIds: input.runIds, keys: input.keys }) : summarize(db, input.runIds, input.keys),
   ]);
   const missing = input.runIds.filter((id) => !runs.some((r) => r.id === id));
   if (missing.length > 0) throw new TRPCError({ code: "NOT_FOUND", message: `no run with id ${missing.join(", ")}` });
   const ordered = input.runIds.map((id) => runs.find((r) => r.id === id)!);
-  let series: Series[] = [];
-  if (range && range.lo !== null && range.hi !== null) {
-    series = await downsample(db.sql, { runIds: input.runIds, keys: input.keys, axis: "step", points: input.points, from: range.lo, to: range.hi });
-  }
+  const summary = withSeries ? summaryFromBuckets(input.runIds, input.keys, series, summaryRows as LatestValue[]) : (summaryRows as SummaryRow[]);
   return {
     runs: ordered.map((r) => ({ id: r.id, name: r.name, status: r.status, currentStep: r.currentStep, totalSteps: r.totalSteps })),
     configDiff: configDiff(ordered.map((r) => ({ runId: r.id, config: r.config }))),
@@ -98,13 +97,23 @@ export async function compareRuns(db: Database, input: z.output<typeof compareIn
   };
 }
 
-async function sharedRange(db: Database, runIds: string[], keys: string[]): Promise<{ lo: number | null; hi: number | null } | undefined> {
-  const [range] = await db.sql.query<{ lo: number | null; hi: number | null }>(
-      `SELECT min(b.lo)::float8 AS lo, max(b.hi)::float8 AS hi FROM "MetricSeries" s,
-         LATERAL (SELECT (SELECT min(step) FROM "MetricPoint" WHERE "seriesId" = s.id) AS lo,
-                         (SELECT max(step) FROM "MetricPoint" WHERE "seriesId" = s.id) AS hi) b
-        WHERE s."runId" = ANY($1::text[]) AND s.key = ANY($2::text[])`,
-    [runIds, keys],
+function summaryFromBuckets(runIds: string[], keys: string[], series: Series[], latestValues: LatestValue[]): SummaryRow[] {
+  return keys.flatMap((key) =>
+    runIds.map((runId) => {
+      const s = series.find((x) => x.runId === runId && x.key === key);
+      const l = latestValues.find((x) => x.runId === runId && x.key === key);
+      const buckets = s?.buckets ?? [];
+      const count = buckets.reduce((n, b) => n + b.count, 0);
+      return {
+        runId,
+        key,
+        final: l?.value ?? null,
+        finalStep: l?.step ?? null,
+        min: count ? Math.min(...buckets.map((b) => b.min)) : null,
+        max: count ? Math.max(...buckets.map((b) => b.max)) : null,
+        mean: count ? buckets.reduce((a, b) => a + b.mean * b.count, 0) / count : null,
+        count,
+      };
+    }),
   );
-  return range;
 }

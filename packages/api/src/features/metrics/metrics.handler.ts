@@ -29,7 +29,7 @@ type SeriesRow = { sid: number; runId: string; key: string; lo: number | null; h
  * that plain averaging or striding would hide. The series bounds come from the (seriesId, step)
  * or (seriesId, wallTime) index, and the aggregation is one index range scan per series.
  */
-export async function downsample(sql: SqlSession, input: z.output<typeof seriesInput>): Promise<Series[]> {
+export async function downsample(sql: SqlSession, input: z.output<typeof seriesInput>, opts: { sharedRange?: boolean } = {}): Promise<Series[]> {
   const time = input.axis === "time";
   const xExpr = time ? `(extract(epoch from p."wallTime") * 1000)::float8` : `p.step::float8`;
   const col = time ? `"wallTime"` : `step`;
@@ -46,11 +46,14 @@ export async function downsample(sql: SqlSession, input: z.output<typeof seriesI
   // covering index, grouped in memory one series at a time. A series without points in range
   // still yields one row (LEFT JOIN) so it is reported, empty.
   const rows = await sql.query<SeriesRow & { bucket: number | null; x: number; xEnd: number; min: number; max: number; mean: number; count: number }>(
-    `WITH b AS MATERIALIZED (
+    `WITH s0 AS MATERIALIZED (
        SELECT s.id AS sid, s."runId" AS "runId", s.key AS key,
               COALESCE($3::float8, ${bound("min")}) AS lo, COALESCE($4::float8, ${bound("max")}) AS hi
          FROM "MetricSeries" s
         WHERE s."runId" = ANY($1::text[]) AND s.key = ANY($2::text[])
+     ), b AS (
+       -- sharedRange: every series on the union of their ranges, so bucket i means the same x everywhere
+       SELECT sid, "runId", key, ${opts.sharedRange ? "min(lo) OVER ()" : "lo"} AS lo, ${opts.sharedRange ? "max(hi) OVER ()" : "hi"} AS hi FROM s0
      )
      SELECT b.sid, b."runId", b.key, b.lo, b.hi, a.bucket, a.x, a."xEnd", a.min, a.max, a.mean, a.count
        FROM b
