@@ -117,6 +117,10 @@ describe("the dashboard in headless Chromium against a real control plane", () =
     const series = await stack.db.prisma.metricSeries.create({ data: { runId: run.id, key: "train/grad_norm" } });
     await stack.db.sql.query(`INSERT INTO "MetricPoint" ("seriesId", step, "wallTime", value) VALUES ($1, 2000, now(), 0.5), ($1, 2001, now(), 0.7)`, [series.id]);
     await page.locator("[data-title='Grad norm'] canvas").waitFor({ timeout: 20_000 });
+    // x by wall time: the same charts, re-queried on the time axis.
+    await page.selectOption("select[aria-label='x axis']", "time");
+    await page.locator("[data-title='Loss'] .u-legend", { hasText: "time" }).waitFor();
+    expect(await page.locator("[data-title='Loss'] [data-drawn]").getAttribute("data-drawn")).not.toBe("0");
     // Checkpoints and the config tab.
     await page.click("role=tab[name=checkpoints]");
     await page.locator("[data-testid=checkpoints] tbody tr", { hasText: "1000" }).waitFor();

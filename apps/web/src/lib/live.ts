@@ -1,6 +1,6 @@
 "use client";
 import { useEffect, useRef, useState } from "react";
-import { api, onLiveConnection, type RouterOutputs } from "./api.ts";
+import { api, handleAuthError, onLiveConnection, type RouterOutputs } from "./api.ts";
 
 export type RunEvent = RouterOutputs["events"]["list"]["items"][number];
 
@@ -22,7 +22,10 @@ export function useRunEvents(runId: string, onTransition: () => void): { events:
           setEvents((prev) => (prev.length >= 2000 ? [...prev.slice(-1500), data] : [...prev, data]));
           if (data.kind === "transition") cb.current();
         },
-        onError: () => setLive(false),
+        onError: (e) => {
+          setLive(false);
+          handleAuthError(e); // a session that ended sends the page back to sign-in
+        },
       },
     );
     return () => {
