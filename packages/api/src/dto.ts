@@ -8,13 +8,13 @@ export type JsonValue = string | number | boolean | null | JsonValue[] | { [key:
 const iso = (d: Date | null): string | null => (d ? d.toISOString() : null);
 const json = (v: Prisma.JsonValue | null): JsonValue => v as JsonValue;
 
-export interface RunDto {
+/** A run as lists show it: everything but the (large) config and reproducibility record. */
+export interface RunSummaryDto {
   id: string;
   name: string;
   ownerId: string;
   ownerName: string | null;
   status: Run["status"];
-  config: JsonValue;
   seed: string;
   tags: string[];
   notes: string;
@@ -27,7 +27,6 @@ export interface RunDto {
   parentRunId: string | null;
   parentCheckpointId: string | null;
   failureReason: string | null;
-  reproducibility: JsonValue;
   createdAt: string;
   updatedAt: string;
   queuedAt: string;
@@ -36,14 +35,18 @@ export interface RunDto {
   archivedAt: string | null;
 }
 
-export function runDto(r: Run & { owner?: { name: string } | null }): RunDto {
+export interface RunDto extends RunSummaryDto {
+  config: JsonValue;
+  reproducibility: JsonValue;
+}
+
+export function runSummaryDto(r: Omit<Run, "config" | "reproducibility"> & { owner?: { name: string } | null }): RunSummaryDto {
   return {
     id: r.id,
     name: r.name,
     ownerId: r.ownerId,
     ownerName: r.owner?.name ?? null,
     status: r.status,
-    config: json(r.config),
     seed: r.seed.toString(),
     tags: r.tags,
     notes: r.notes,
@@ -56,7 +59,6 @@ export function runDto(r: Run & { owner?: { name: string } | null }): RunDto {
     parentRunId: r.parentRunId,
     parentCheckpointId: r.parentCheckpointId,
     failureReason: r.failureReason,
-    reproducibility: json(r.reproducibility),
     createdAt: r.createdAt.toISOString(),
     updatedAt: r.updatedAt.toISOString(),
     queuedAt: r.queuedAt.toISOString(),
@@ -64,6 +66,10 @@ export function runDto(r: Run & { owner?: { name: string } | null }): RunDto {
     finishedAt: iso(r.finishedAt),
     archivedAt: iso(r.archivedAt),
   };
+}
+
+export function runDto(r: Run & { owner?: { name: string } | null }): RunDto {
+  return { ...runSummaryDto(r), config: json(r.config), reproducibility: json(r.reproducibility) };
 }
 
 export interface RunEventDto {

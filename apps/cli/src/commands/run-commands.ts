@@ -6,9 +6,10 @@ import { applySets, parse, RUN_ID, runIdArg, UsageError } from "../args.ts";
 import { colors, formatNumber, json, statusColor, table, type Io } from "../output.ts";
 
 type Run = RouterOutputs["runs"]["get"];
+type RunSummary = RouterOutputs["runs"]["list"]["items"][number];
 const FINISHED = new Set(["completed", "failed", "cancelled"]);
 
-function runLine(io: Io, r: Run): string[] {
+function runLine(io: Io, r: RunSummary): string[] {
   return [r.id, r.name, statusColor(io, r.status), `${r.currentStep}/${r.totalSteps}`, r.poolName, r.ownerName ?? "-", r.tags.join(","), r.createdAt.slice(0, 19).replace("T", " ")];
 }
 

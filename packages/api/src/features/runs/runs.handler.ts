@@ -4,7 +4,7 @@ import type { Prisma, PrismaClient, Run } from "@azr/db";
 import { findPool, IllegalTransitionError, isCancellable, isDeletable, isResumable, RunNotFoundError, type AdminConfig } from "@azr/orchestrator";
 import type { z } from "zod";
 import type { Principal } from "../../auth/auth-service.ts";
-import { runDto, type RunDto } from "../../dto.ts";
+import { runDto, runSummaryDto, type RunDto, type RunSummaryDto } from "../../dto.ts";
 import { actorOf, assertMayChangeRun, type ApiServices } from "../../trpc.ts";
 import { loadRun } from "../common.ts";
 import type { archiveRunInput, cancelRunInput, createRunInput, forkRunInput, listRunsInput, updateRunInput } from "./runs.schema.ts";
@@ -58,7 +58,7 @@ export async function createRun(ctx: Ctx, input: z.output<typeof createRunInput>
   return runDto(run);
 }
 
-export async function listRuns(ctx: Ctx, input: z.output<typeof listRunsInput>): Promise<{ items: RunDto[]; nextCursor: string | null }> {
+export async function listRuns(ctx: Ctx, input: z.output<typeof listRunsInput>): Promise<{ items: RunSummaryDto[]; nextCursor: string | null }> {
   const where: Prisma.RunWhereInput = {
     ...(input.status ? { status: { in: input.status } } : {}),
     ...(input.tag ? { tags: { has: input.tag } } : {}),
@@ -70,6 +70,7 @@ export async function listRuns(ctx: Ctx, input: z.output<typeof listRunsInput>):
   const { prisma } = ctx.services.db;
   const rows = await prisma.run.findMany({
     where,
+    omit: { config: true, reproducibility: true },
     // The id tie-breaker makes the order total, so cursor pages never repeat or skip a run.
     orderBy: [{ [input.sort]: input.order }, { id: input.order }],
     take: input.limit + 1,
@@ -78,7 +79,7 @@ export async function listRuns(ctx: Ctx, input: z.output<typeof listRunsInput>):
   const more = rows.length > input.limit;
   const items = rows.slice(0, input.limit);
   const names = await userNames(prisma, items.map((r) => r.ownerId));
-  return { items: items.map((r) => runDto({ ...r, owner: { name: names.get(r.ownerId) ?? "?" } })), nextCursor: more ? items[items.length - 1]!.id : null };
+  return { items: items.map((r) => runSummaryDto({ ...r, owner: { name: names.get(r.ownerId) ?? "?" } })), nextCursor: more ? items[items.length - 1]!.id : null };
 }
 
 // User names never change (there is no rename), so listing runs need not join users each time.

@@ -48,6 +48,10 @@ describe.each(testBackends)("runs router (%s)", (backend) => {
       cursor = page.nextCursor ?? undefined;
     } while (cursor);
     expect(seen).toEqual(Array.from({ length: 7 }, (_, i) => `page-${i}`));
+    // Lists leave out the (large) config; runs.get has it.
+    const first = (await alice.runs.list({ tag: "paging", limit: 1 })).items[0]!;
+    expect(first).not.toHaveProperty("config");
+    expect((await alice.runs.get({ id: first.id })).config).toEqual({ seed: 1, azr: { batchSize: 4 } });
     expect((await alice.runs.list({ owner: "bob", name: "PAGE-3" })).items.map((r) => r.name)).toEqual(["page-3"]);
     expect((await alice.runs.list({ status: ["completed"], tag: "paging" })).items).toEqual([]);
     expect((await alice.runs.list({ pool: "gpu" })).items).toEqual([]);
