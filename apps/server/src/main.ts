@@ -1,5 +1,6 @@
 import { DatabaseSetupError, openDatabase } from "@azr/db";
 import { loadAdminConfig, OrchestratorRunControl, startRuntime, type AdminConfig, type Runtime } from "@azr/orchestrator";
+import { dashboardBuilt, startDashboard, type Dashboard } from "./dashboard.ts";
 import { DEMO_TAG, formatProgress, launchDemoRun, prepareDemoModel } from "./demo.ts";
 import { parseServerEnv } from "./env.ts";
 import { createLogger } from "./log.ts";
@@ -68,6 +69,19 @@ async function main(): Promise<number> {
   }
   log("config", `admin configuration: ${admin.source}`);
   log("", `AZR control plane listening on ${plane.url} (health: ${plane.url}/healthz, metrics: ${plane.url}/metrics, API: ${plane.url}/api/v1, OpenAPI: ${plane.url}/api/openapi.json); Ctrl-C stops it`);
+  let dashboard: Dashboard | undefined;
+  if (command.options.web) {
+    if (!dashboardBuilt()) {
+      log("web", "the dashboard is not built (npm run build -w @azr/web; npm start does it): serving the API only");
+    } else {
+      dashboard = startDashboard(plane.url, command.options.host, command.options.webPort, (line) => log("web", line));
+      const url = await dashboard.url.catch((e: unknown) => {
+        log("web", `the dashboard did not start: ${(e as Error).message}`);
+        return undefined;
+      });
+      if (url) log("web", `dashboard on ${url}: sign in with the admin token (printed at the first start, or AZR_ADMIN_TOKEN)`);
+    }
+  }
   if (command.options.demo) {
     const demo = await launchDemoRun(db, runtime.orchestrator, adminConfig, command.options.demoSteps);
     demoRunId = demo.runId;
@@ -83,6 +97,7 @@ async function main(): Promise<number> {
     process.once("SIGTERM", resolve);
   });
   log("", "shutting down: active runs finish their step, checkpoint and pause (they continue at the next start)");
+  await dashboard?.stop();
   await plane.close();
   await runtime.close();
   await db.close();

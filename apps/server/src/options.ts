@@ -11,6 +11,8 @@ Options:
   --demo          launch the tiny-cpu demo run (default on the embedded database)
   --no-demo       do not launch it (default with DATABASE_URL)
   --demo-steps N  steps of the demo run (default 20)
+  --web-port PORT the dashboard's port (default 4301, env AZR_WEB_PORT; 0 picks a free one)
+  --no-web        do not serve the dashboard
   -h, --help      show this help
 
 Data: PostgreSQL when DATABASE_URL is set, otherwise the embedded database in .azr/
@@ -26,6 +28,12 @@ const optionsSchema = z.object({
     .min(0, "--port must be between 0 and 65535")
     .max(65535, "--port must be between 0 and 65535"),
   demo: z.boolean(),
+  web: z.boolean(),
+  webPort: z.coerce
+    .number({ error: "--web-port must be a number" })
+    .int("--web-port must be an integer")
+    .min(0, "--web-port must be between 0 and 65535")
+    .max(65535, "--web-port must be between 0 and 65535"),
   demoSteps: z.coerce
     .number({ error: "--demo-steps must be a number" })
     .int("--demo-steps must be an integer")
@@ -46,6 +54,8 @@ export function parseServerArgs(argv: string[], env: Record<string, string | und
       demo: { type: "boolean" },
       "no-demo": { type: "boolean" },
       "demo-steps": { type: "string" },
+      "web-port": { type: "string" },
+      "no-web": { type: "boolean" },
       help: { type: "boolean", short: "h" },
     },
     strict: true,
@@ -56,6 +66,8 @@ export function parseServerArgs(argv: string[], env: Record<string, string | und
     port: values.port ?? env.AZR_PORT ?? "4300",
     demo: values["no-demo"] ? false : values.demo ? true : !env.DATABASE_URL?.trim(),
     demoSteps: values["demo-steps"] ?? "20",
+    web: !values["no-web"],
+    webPort: values["web-port"] ?? env.AZR_WEB_PORT ?? "4301",
   });
   if (!parsed.success) throw new Error(parsed.error.issues.map((i) => i.message).join("; "));
   return { help: false, options: parsed.data };

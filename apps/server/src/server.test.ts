@@ -33,10 +33,10 @@ function startServer(args: string[], env: Record<string, string>) {
 
 describe("server options", () => {
   it("defaults to 127.0.0.1:4300 and reads AZR_PORT", () => {
-    expect(parseServerArgs([], {})).toEqual({ help: false, options: { host: "127.0.0.1", port: 4300, demo: true, demoSteps: 20 } });
+    expect(parseServerArgs([], {})).toEqual({ help: false, options: { host: "127.0.0.1", port: 4300, demo: true, demoSteps: 20, web: true, webPort: 4301 } });
     expect(parseServerArgs([], { AZR_PORT: "5000", DATABASE_URL: "postgresql://x@y/z" })).toEqual({
       help: false,
-      options: { host: "127.0.0.1", port: 5000, demo: false, demoSteps: 20 },
+      options: { host: "127.0.0.1", port: 5000, demo: false, demoSteps: 20, web: true, webPort: 4301 },
     });
     expect(parseServerArgs(["--no-demo"], {})).toMatchObject({ options: { demo: false } });
     expect(parseServerArgs(["--demo", "--demo-steps", "5"], { DATABASE_URL: "postgresql://x@y/z" })).toMatchObject({ options: { demo: true, demoSteps: 5 } });
@@ -53,7 +53,7 @@ describe("npm start's server process on the embedded database", () => {
   it("migrates .azr/, serves /healthz, and shuts down cleanly on SIGTERM", async () => {
     const dataDir = mkdtempSync(path.join(tmpdir(), "azr-server-"));
     try {
-      const s = startServer(["--port", "0", "--no-demo"], { AZR_DATA_DIR: dataDir });
+      const s = startServer(["--port", "0", "--no-demo", "--no-web"], { AZR_DATA_DIR: dataDir });
       const url = await s.listening;
       const res = await fetch(`${url}/healthz`);
       expect(res.status).toBe(200);
@@ -70,7 +70,7 @@ describe("npm start's server process on the embedded database", () => {
       expect(await s.exited).toBe(0);
       expect(existsSync(path.join(dataDir, "lock"))).toBe(false);
 
-      const again = startServer(["--port", "0", "--no-demo"], { AZR_DATA_DIR: dataDir });
+      const again = startServer(["--port", "0", "--no-demo", "--no-web"], { AZR_DATA_DIR: dataDir });
       await again.listening;
       expect(again.output()).not.toContain("applying migration");
       again.child.kill("SIGINT");
@@ -83,7 +83,7 @@ describe("npm start's server process on the embedded database", () => {
   it("first start prints an admin token once; it works on the API, a worker token does not; AZR_ADMIN_TOKEN is honoured", async () => {
     const dataDir = mkdtempSync(path.join(tmpdir(), "azr-server-"));
     try {
-      const s = startServer(["--port", "0", "--no-demo"], { AZR_DATA_DIR: dataDir, AZR_ADMIN_TOKEN: "" });
+      const s = startServer(["--port", "0", "--no-demo", "--no-web"], { AZR_DATA_DIR: dataDir, AZR_ADMIN_TOKEN: "" });
       const url = await s.listening;
       const token = /^\s+(azr_pat_\S+)$/m.exec(s.output())?.[1];
       expect(token).toBeDefined();
@@ -96,7 +96,7 @@ describe("npm start's server process on the embedded database", () => {
       expect(await s.exited).toBe(0);
 
       const preset = "azr_pat_" + "A".repeat(43);
-      const again = startServer(["--port", "0", "--no-demo"], { AZR_DATA_DIR: dataDir, AZR_ADMIN_TOKEN: preset });
+      const again = startServer(["--port", "0", "--no-demo", "--no-web"], { AZR_DATA_DIR: dataDir, AZR_ADMIN_TOKEN: preset });
       const url2 = await again.listening;
       expect(again.output()).not.toMatch(/^\s+azr_pat_/m);
       expect(again.output()).toContain("registered AZR_ADMIN_TOKEN");
@@ -110,7 +110,7 @@ describe("npm start's server process on the embedded database", () => {
   }, 60_000);
 
   it("exits with a one-line explanation for a malformed DATABASE_URL", async () => {
-    const s = startServer(["--port", "0", "--no-demo"], { DATABASE_URL: "mysql://x@y/z" });
+    const s = startServer(["--port", "0", "--no-demo", "--no-web"], { DATABASE_URL: "mysql://x@y/z" });
     expect(await s.exited).toBe(1);
     expect(s.output().trim()).toBe('error: DATABASE_URL uses the scheme "mysql"; only postgresql:// (or postgres://) is supported');
   }, 30_000);
