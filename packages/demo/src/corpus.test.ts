@@ -3,7 +3,7 @@ import { BwrapBackend, ExecutorPool } from "@azr/executor";
 import { checkFormat, primeResponse, type TripletTask } from "@azr/azr";
 import { buildCorpus, bytes, checkItem, itemText, solveCompletion, tripletProposalCompletion, type Corpus, type CorpusItem } from "./corpus.ts";
 import { DEMO_TINY_CONFIG, demoRunConfig } from "./config.ts";
-import { FAMILY_NAMES, IDENTITY } from "./programs.ts";
+import { DEMO_CORE_FAMILIES, FAMILY_NAMES, IDENTITY } from "./programs.ts";
 
 // The corpus against the real sandbox: deterministic for a seed, and every text is a real
 // prompt followed by a completion that @azr/azr judges valid (proposals) or correct (answers).
@@ -52,8 +52,7 @@ describe("demo corpus", () => {
     // Step-1 prompts (seed buffers only) are in it, and most template families are.
     expect(a.items.some((i) => i.role === "propose" && i.type !== "induction" && i.prompt.includes("'Hello world'") && !i.prompt.includes("<snippet_1>"))).toBe(true);
     const snippets = new Set(a.items.filter((i) => i.role === "propose" && i.type !== "induction").map((i) => /```python\n([\s\S]*?)\n```/.exec(i.completion)?.[1]));
-    expect(snippets.size).toBeGreaterThanOrEqual(20);
-    expect(FAMILY_NAMES.length).toBeGreaterThanOrEqual(24);
+    expect(snippets.size).toBe(DEMO_CORE_FAMILIES.length);
   });
 
   it("every proposal validates and every answer scores 1 in the sandbox, judged by @azr/azr", async () => {
@@ -64,6 +63,16 @@ describe("demo corpus", () => {
     const ded = a.items.find((i): i is Extract<CorpusItem, { role: "solve" }> => i.role === "solve" && i.type === "deduction" && i.task.snippet !== IDENTITY.snippet);
     expect(ded).toBeDefined();
     expect(ded!.completion).toContain((ded!.task as TripletTask).output);
+  });
+
+  it("all thirty template families validate as proposals, induction tasks and answers", async () => {
+    expect(FAMILY_NAMES.length).toBe(30);
+    const all = await buildCorpus({ seed: 3, size: 240, config, exec, contextBytes: DEMO_TINY_CONFIG.contextLength, families: FAMILY_NAMES });
+    expect(all.stats.rejected).toBe(0);
+    const snippets = new Set(all.items.filter((i) => i.role === "propose" && i.type !== "induction").map((i) => /```python\n([\s\S]*?)\n```/.exec(i.completion)?.[1]));
+    expect(snippets.size).toBeGreaterThanOrEqual(25);
+    const checks = await Promise.all(all.items.map((it) => checkItem(it, config, exec)));
+    expect(checks.filter((c) => !c.ok)).toEqual([]);
   });
 
   it("the same checks reject wrong answers and broken proposals", async () => {

@@ -17,7 +17,7 @@ import {
   type TripletTask,
 } from "@azr/azr";
 import type { ExecResult, RunRequest } from "@azr/protocol";
-import { IDENTITY, randomProgram, type ProgramInstance } from "./programs.ts";
+import { DEMO_CORE_FAMILIES, IDENTITY, randomProgram, type ProgramInstance } from "./programs.ts";
 
 // The demo corpus: real prompts, rendered by @azr/azr's own planner from buffers of template
 // programs, each followed by a well-formed completion in the exact formats its parsers accept.
@@ -58,6 +58,8 @@ export interface BuildCorpusOptions {
   exec: RunExec;
   /** Texts longer than this many bytes (prompt + completion + BOS + EOS) are dropped. */
   contextBytes: number;
+  /** Program families to draw from (default DEMO_CORE_FAMILIES; FAMILY_NAMES for all). */
+  families?: readonly string[];
   /** Executions in flight at once (default 8). */
   concurrency?: number;
   onProgress?: (done: number, total: number) => void;
@@ -145,7 +147,7 @@ export async function buildCorpus(o: BuildCorpusOptions): Promise<Corpus> {
   // 1. Programs with gold outputs: each template instance proposed as a triplet (and judged by
   //    the run's own functions), then as an induction task on its own inputs.
   const programCount = Math.max(24, Math.ceil(o.size / 6));
-  const instances = Array.from({ length: programCount }, () => randomProgram(rng));
+  const instances = Array.from({ length: programCount }, () => randomProgram(rng, o.families ?? DEMO_CORE_FAMILIES));
   const drafts = instances.map((p) => ({ program: p, input: p.input(rng), inputs: Array.from({ length: count + 2 }, () => p.input(rng)) }));
   const bySnippet = new Map<string, ProgramInstance>([[IDENTITY.snippet, IDENTITY]]);
   const triplets: TripletTask[] = [];

@@ -48,7 +48,7 @@ const one = (name: string, args: string, body: string, description: string, inpu
 });
 
 const FAMILIES: Family[] = [
-  one("reverse", "s", "s[::-1]", "reverse the string", (r) => q(word(r))),
+  one("reverse", "s", "s[::-1]", "reverse the string", (r) => q(word(r, 3, 5))),
   one("count-vowels", "s", "sum(1 for c in s if c in 'aeiou')", "count the vowels in the string", (r) => q(word(r, 4, 8))),
   {
     name: "sum-plus",
@@ -57,7 +57,7 @@ const FAMILIES: Family[] = [
       return { snippet: `def f(xs):\n    return sum(xs) + ${k}`, description: `add ${k} to the sum of the list`, input: (r) => ints(r) };
     },
   },
-  one("evens", "xs", "[x for x in xs if x % 2 == 0]", "keep the even numbers of the list", (r) => ints(r, 4, 6)),
+  one("evens", "xs", "[x for x in xs if x % 2 == 0]", "keep the even numbers of the list", (r) => ints(r, 3, 4)),
   one("running-max", "xs", "[max(xs[:i + 1]) for i in range(len(xs))]", "list the running maximum of the list", (r) => ints(r)),
   {
     name: "shift",
@@ -78,8 +78,8 @@ const FAMILIES: Family[] = [
       return { snippet: `def f(a, b):\n    return a * ${k} + b`, description: `multiply the first number by ${k} and add the second`, input: (r) => `${randInt(r, 0, 20)}, ${randInt(r, 0, 20)}` };
     },
   },
-  one("squares", "xs", "[x * x for x in xs]", "square every number of the list", (r) => ints(r)),
-  one("digit-sum", "n", "sum(int(d) for d in str(n))", "add up the digits of the number", (r) => String(randInt(r, 10, 9999))),
+  one("squares", "xs", "[x * x for x in xs]", "square every number of the list", (r) => ints(r, 2, 4)),
+  one("digit-sum", "n", "sum(int(d) for d in str(n))", "add up the digits of the number", (r) => String(randInt(r, 10, 999))),
   one("reverse-words", "s", "' '.join(w[::-1] for w in s.split())", "reverse every word of the sentence", (r) => q(sentence(r))),
   one("diffs", "xs", "[xs[i + 1] - xs[i] for i in range(len(xs) - 1)]", "list the differences of neighbouring numbers", (r) => ints(r)),
   {
@@ -118,7 +118,7 @@ const FAMILIES: Family[] = [
       return { snippet: `def f(xs):\n    return sorted(xs, key=lambda x: (x % ${k}, x))`, description: `sort the numbers by their remainder mod ${k}`, input: (r) => ints(r) };
     },
   },
-  one("upper", "s", "s.upper()", "write the string in capitals", (r) => q(word(r))),
+  one("upper", "s", "s.upper()", "write the string in capitals", (r) => q(word(r, 3, 5))),
   {
     name: "gcd",
     make: () => ({ snippet: "def f(a, b):\n    while b:\n        a, b = b, a % b\n    return a", description: "find the greatest common divisor", input: (r) => `${randInt(r, 2, 60)}, ${randInt(r, 2, 60)}` }),
@@ -140,14 +140,21 @@ const FAMILIES: Family[] = [
     },
   },
   one("starts-with", "s, c", "sum(1 for w in s.split() if w.startswith(c))", "count the words that start with the letter", (r) => `${q(sentence(r, 3, 5))}, ${q(pick(r, [..."abcdelmnst"]))}`),
-  one("max-min", "xs", "max(xs) - min(xs)", "give the range of the list, largest minus smallest", (r) => ints(r)),
+  one("max-min", "xs", "max(xs) - min(xs)", "give the range of the list, largest minus smallest", (r) => ints(r, 2, 4)),
 ];
 
 export const FAMILY_NAMES: readonly string[] = FAMILIES.map((f) => f.name);
 
-/** One program of a random family, with its constants drawn from `rng`. */
-export function randomProgram(rng: Rng): ProgramInstance {
-  const family = pick(rng, FAMILIES);
+/** The families the demo policy is trained on: short, constant-free programs, so the tiny model
+ * can learn to write them byte for byte within a build of minutes (a build over all thirty
+ * families in 30 minutes on the loaded 2-core machine wrote no well-formed proposal). */
+export const DEMO_CORE_FAMILIES: readonly string[] = ["reverse", "squares", "evens", "max-min", "upper", "triangular", "digit-sum", "unique-sorted"];
+
+/** One program of a random family (of `families`, default all), constants drawn from `rng`. */
+export function randomProgram(rng: Rng, families: readonly string[] = FAMILY_NAMES): ProgramInstance {
+  const pool = FAMILIES.filter((f) => families.includes(f.name));
+  if (pool.length === 0) throw new Error(`no program family among ${families.join(", ")}`);
+  const family = pick(rng, pool);
   return { family: family.name, ...family.make(rng) };
 }
 
@@ -158,15 +165,13 @@ export const IDENTITY: ProgramInstance = {
   snippet: "def f(a):\n    return a",
   description: "return the input unchanged",
   input: (r) => {
-    switch (r.int(4)) {
+    switch (r.int(3)) {
       case 0:
-        return q(word(r));
+        return q(word(r, 3, 5));
       case 1:
-        return String(randInt(r, 0, 999));
-      case 2:
-        return ints(r);
+        return String(randInt(r, 0, 99));
       default:
-        return `{${q(word(r, 1, 3))}: ${randInt(r, 0, 9)}}`;
+        return ints(r, 2, 4);
     }
   },
 };
