@@ -90,6 +90,9 @@ describe("npm start's server process on the embedded database", () => {
       const me = await fetch(`${url}/api/v1/whoami`, { headers: { authorization: `Bearer ${token}` } });
       expect(await me.json()).toMatchObject({ userName: "admin", scope: "admin" });
       expect((await fetch(`${url}/api/v1/runs`)).status).toBe(401);
+      const worker = await fetch(`${url}/api/v1/runs`, { headers: { authorization: `Bearer azr_wkr_${"B".repeat(43)}` } });
+      expect(worker.status).toBe(401);
+      expect(((await worker.json()) as { error: { message: string } }).error.message).toBe("worker tokens are only valid on the worker endpoint");
       const doc = await fetch(`${url}/api/openapi.json`);
       expect(((await doc.json()) as { openapi: string }).openapi).toBe("3.1.0");
       s.child.kill("SIGTERM");
