@@ -128,6 +128,35 @@ describe.each(testBackends)("a run attempt end to end with the recorded-response
     expect(await db.prisma.step.count({ where: { runId: run.id } })).toBe(3);
   });
 
+  it("forks a new linked run from a checkpoint with a changed config", async () => {
+    const cfg = config({ totalSteps: 2, checkpointInterval: 1 });
+    const parent = await newRun(cfg);
+    const checkpoints = new CheckpointStore(db.prisma, { root, keepLast: 5 });
+    const healthy = (async () => recordedWorkerSession()) as WorkerFactory;
+    expect(await executeRunAttempt({ prisma: db.prisma, checkpoints, executor: pool, workers: healthy }, parent.id, noCancel)).toBe("completed");
+    const from = await db.prisma.checkpoint.findUniqueOrThrow({ where: { runId_step: { runId: parent.id, step: 1 } } });
+
+    const forkCfg = { ...config({ totalSteps: 3, checkpointInterval: 1 }), azr: { ...cfg.azr, rewardMode: "reference" as const } };
+    const fork = await db.prisma.run.create({
+      data: {
+        name: "fork", ownerId, config: forkCfg as object, seed: 0n, poolName: "local", modelName: "tiny", totalSteps: 3,
+        parentRunId: parent.id, parentCheckpointId: from.id,
+      },
+    });
+    const session = recordedWorkerSession();
+    expect(await executeRunAttempt({ prisma: db.prisma, checkpoints, executor: pool, workers: (async () => session) as WorkerFactory }, fork.id, noCancel)).toBe("completed");
+    expect(session.loaded[0]).toBe(`${from.location}/model`);
+    // The fork continues after the parent's step 1: it records steps 2 and 3 as its own.
+    expect((await db.prisma.step.findMany({ where: { runId: fork.id }, orderBy: { index: "asc" } })).map((s) => s.index)).toEqual([2, 3]);
+    const inherited = await db.prisma.bufferEntry.count({ where: { runId: fork.id, origin: { in: ["seed", "imported"] } } });
+    const parentAtStep1 = await db.prisma.bufferEntry.count({ where: { runId: parent.id, stepAdded: { lte: 1 } } });
+    expect(inherited).toBe(parentAtStep1);
+    const started = await db.prisma.runEvent.findFirstOrThrow({ where: { runId: fork.id, toStatus: "running" } });
+    expect(started.message).toBe(`forked from run ${parent.id} at step 1`);
+    // The parent is untouched.
+    expect(await db.prisma.step.count({ where: { runId: parent.id } })).toBe(2);
+  });
+
   it("stops within moments when cancelled mid-step", async () => {
     const cfg = config({ totalSteps: 50, checkpointInterval: 10 });
     const run = await newRun(cfg);

@@ -1,4 +1,4 @@
-import { chmodSync, mkdtempSync, rmSync } from "node:fs";
+import { chmodSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { demoRunConfig } from "@azr/demo";
@@ -63,6 +63,72 @@ describe("runtime with the real tiny worker and the bwrap executor", () => {
     const loss = await db.prisma.metricSeries.findUnique({ where: { runId_key: { runId: run.id, key: "train/tokens_per_s" } } });
     expect(loss?.count).toBe(2);
   }, 300_000);
+});
+
+describe("runtime: kill -9 of the real worker mid-step", () => {
+  it("relaunches the worker from the last checkpoint and completes with exactly N steps", async () => {
+    const tdb = await createTestDatabase("postgres");
+    const db = await tdb.open();
+    const dataDir = mkdtempSync(path.join(tmpdir(), "azr-runtime-kill-"));
+    const admin = adminConfigSchema.parse({
+      pools: [{ name: "local", launcher: "local", concurrency: 1 }],
+      models: { "tiny-test": { backend: "tiny", source: { kind: "random-init" }, tiny: { nLayer: 1, nHead: 2, dModel: 32, contextLength: 1280 } } },
+    });
+    let killed: number | undefined;
+    const runtime = await startRuntime({
+      db,
+      dataDir,
+      admin,
+      executorRunners: 2,
+      onStep: (p) => {
+        if (p.step !== 1 || killed !== undefined) return;
+        // Find this attempt's worker process by the id it says hello with (--worker-id).
+        void db.prisma.run.findUniqueOrThrow({ where: { id: p.runId } }).then((r) => {
+          const workerId = String((r.reproducibility as { worker?: { host?: string } }).worker?.host ?? "").replace(/^local:/, "");
+          for (const pid of readdirSync("/proc").filter((d) => /^\d+$/.test(d))) {
+            try {
+              if (workerId && readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0").includes(workerId)) {
+                killed = Number(pid);
+                process.kill(killed, "SIGKILL");
+                break;
+              }
+            } catch {
+              // processes come and go
+            }
+          }
+        });
+      },
+    });
+    try {
+      const config = demoRunConfig({ schedule: { totalSteps: 3, checkpointInterval: 1 }, sampling: { maxResponseLength: 48 }, model: { name: "tiny-test" } });
+      const owner = await db.prisma.user.create({ data: { name: "o" } });
+      const run = await db.prisma.run.create({
+        data: { name: "kill", ownerId: owner.id, config: config as object, seed: 0n, poolName: "local", modelName: "tiny-test", totalSteps: 3 },
+      });
+      await runtime.orchestrator.submit(run.id);
+      const t0 = Date.now();
+      for (;;) {
+        const r = await db.prisma.run.findUniqueOrThrow({ where: { id: run.id } });
+        if (r.status === "completed" || r.status === "failed") {
+          expect(r.failureReason).toBeNull();
+          break;
+        }
+        if (Date.now() - t0 > 400_000) throw new Error(`still ${r.status} after 400 s`);
+        await new Promise((res) => setTimeout(res, 500));
+      }
+      expect(killed).toBeGreaterThan(0);
+      expect((await db.prisma.step.findMany({ where: { runId: run.id }, orderBy: { index: "asc" } })).map((s) => s.index)).toEqual([1, 2, 3]);
+      const lost = await db.prisma.runEvent.findFirstOrThrow({ where: { runId: run.id, toStatus: "provisioning", fromStatus: { not: "queued" } } });
+      expect(lost.message).toMatch(/^worker lost \((disconnected|worker exited)/);
+      const perStep = await db.prisma.rollout.groupBy({ by: ["step"], where: { runId: run.id, role: "propose" }, _count: true, orderBy: { step: "asc" } });
+      expect(perStep.map((r) => r._count)).toEqual([1, 2, 3].map(() => 3 * config.azr.batchSize));
+    } finally {
+      await runtime.close();
+      await db.close();
+      await tdb.drop();
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+  }, 600_000);
 });
 
 // The docker launcher for a short run: the worker-cpu container (docker/worker-cpu, built once per
