@@ -17,8 +17,8 @@ Options:
   --seed N         corpus, model init and data order seed (default 0)
   --out DIR        checkpoint directory (default $AZR_DATA_DIR/${DEMO_POLICY_DIR}, AZR_DATA_DIR=.azr)
   --minutes M      wall-clock budget for training; stops early when crossed (default 45)
-  --steps N        planned optimizer steps (default 560)
-  --corpus N       training texts (default 4000)
+  --steps N        planned optimizer steps (default 1400)
+  --corpus N       training texts (default 6000)
   --batch N        texts per optimizer step (default 4)
   --lr X           peak learning rate (default 0.002)
   --threads N      torch threads in the worker (default 1: on a busy 2-core machine two threads
@@ -34,8 +34,8 @@ const { values } = parseArgs({
     seed: { type: "string", default: "0" },
     out: { type: "string" },
     minutes: { type: "string", default: "45" },
-    steps: { type: "string", default: "560" },
-    corpus: { type: "string", default: "4000" },
+    steps: { type: "string", default: "1400" },
+    corpus: { type: "string", default: "6000" },
     temperature: { type: "string" },
     batch: { type: "string", default: "4" },
     lr: { type: "string", default: "0.002" },

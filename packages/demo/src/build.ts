@@ -26,9 +26,9 @@ export interface BuildDemoPolicyOptions {
   seed?: number;
   /** The checkpoint directory to write (its parent becomes the worker's data root). */
   outDir: string;
-  /** Training texts (default 4000). */
+  /** Training texts (default 6000). */
   corpusSize?: number;
-  /** Planned optimizer steps; the learning-rate schedule is laid out over them (default 560). */
+  /** Planned optimizer steps; the learning-rate schedule is laid out over them (default 1400). */
   steps?: number;
   /** Wall-clock budget for training; the build stops after the chunk that crosses it. */
   minutes?: number;
@@ -104,7 +104,7 @@ export async function buildDemoPolicy(o: BuildDemoPolicyOptions): Promise<BuiltD
   const tiny = o.tiny ?? { ...DEMO_TINY_CONFIG };
   const config = o.config ?? demoRunConfig();
   const batchSize = o.batchSize ?? 4;
-  const plannedSteps = o.steps ?? 560;
+  const plannedSteps = o.steps ?? 1400;
   const peak = o.lr ?? 2e-3;
   const deadline = o.minutes === undefined ? Infinity : t0 + o.minutes * 60_000;
   const outDir = path.resolve(o.outDir);
@@ -116,7 +116,7 @@ export async function buildDemoPolicy(o: BuildDemoPolicyOptions): Promise<BuiltD
   try {
     corpus = await buildCorpus({
       seed,
-      size: o.corpusSize ?? 4000,
+      size: o.corpusSize ?? 6000,
       config,
       exec: (r) => pool.run(r),
       contextBytes: tiny.contextLength,
