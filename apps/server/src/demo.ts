@@ -58,7 +58,9 @@ export async function launchDemoRun(db: Database, orchestrator: Orchestrator, ad
   const pool = admin.pools.find((p) => p.launcher === "local");
   if (!pool) throw new Error("the demo needs a pool with the local launcher; add one to the admin configuration or start with --no-demo");
   const owner = (await db.prisma.user.findFirst({ where: { isAdmin: true }, orderBy: { createdAt: "asc" } })) ?? (await db.prisma.user.upsert({ where: { name: "demo" }, create: { name: "demo" }, update: {} }));
-  const config = demoRunConfig({ schedule: { totalSteps: steps, checkpointInterval: Math.min(5, steps) }, model: { name: DEMO_MODEL } });
+  // A small learning rate: the tiny-cpu preset's 1e-4 unlearns the demo policy's formats within a
+  // few steps, before self-play has anything to show.
+  const config = demoRunConfig({ schedule: { totalSteps: steps, checkpointInterval: Math.min(5, steps) }, optim: { lr: 1e-5 }, model: { name: DEMO_MODEL } });
   const run = await db.prisma.run.create({
     data: {
       name: `demo ${new Date().toISOString().slice(0, 16).replace("T", " ")}`,
@@ -87,5 +89,5 @@ export function formatProgress(p: StepProgress): string {
   const rewards = types.map((t) => `${short[t]} ${f2(m[`reward/${t}.propose`])}/${f2(m[`reward/${t}.solve`])}`).join("  ");
   const buffers = types.map((t) => `${short[t]} ${m[`buffer/${t}`] ?? 0}`).join(" ");
   const seconds = ((m["time/total_ms"] ?? 0) / 1000).toFixed(1);
-  return `[demo] step ${String(p.step).padStart(3)}/${p.totalSteps}  valid proposals: ${valid}  reward propose/solve: ${rewards}  buffers: ${buffers}  (${seconds}s)`;
+  return `step ${String(p.step).padStart(3)}/${p.totalSteps}  valid proposals: ${valid}  reward propose/solve: ${rewards}  buffers: ${buffers}  (${seconds}s)`;
 }
