@@ -8,6 +8,17 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { adminConfigSchema } from "./admin-config.ts";
 import { startRuntime, type Runtime } from "./runtime.ts";
 
+/** Polls until the run completes or fails, and returns it; throws after `ms`. */
+async function runToEnd(db: Database, runId: string, ms: number) {
+  const t0 = Date.now();
+  for (;;) {
+    const r = await db.prisma.run.findUniqueOrThrow({ where: { id: runId } });
+    if (r.status === "completed" || r.status === "failed") return r;
+    if (Date.now() - t0 > ms) throw new Error(`still ${r.status} after ${ms / 1000} s`);
+    await new Promise((res) => setTimeout(res, 500));
+  }
+}
+
 // The real thing on a small scale: the runtime with the local launcher starting the real Python
 // tiny worker (random init), the bwrap executor and the embedded database, for two steps.
 
@@ -41,17 +52,9 @@ describe("runtime with the real tiny worker and the bwrap executor", () => {
       data: { name: "real", ownerId: owner.id, config: config as object, seed: 0n, poolName: "local", modelName: "tiny-test", totalSteps: 2 },
     });
     await runtime.orchestrator.submit(run.id);
-    const t0 = Date.now();
-    for (;;) {
-      const r = await db.prisma.run.findUniqueOrThrow({ where: { id: run.id } });
-      if (r.status === "completed" || r.status === "failed") {
-        expect(r.failureReason).toBeNull();
-        expect(r.status).toBe("completed");
-        break;
-      }
-      if (Date.now() - t0 > 240_000) throw new Error(`still ${r.status} after 240 s`);
-      await new Promise((res) => setTimeout(res, 500));
-    }
+    const ended = await runToEnd(db, run.id, 240_000);
+    expect(ended.failureReason).toBeNull();
+    expect(ended.status).toBe("completed");
     expect(steps).toEqual([1, 2]);
     const rollouts = await db.prisma.rollout.count({ where: { runId: run.id, purpose: "train" } });
     expect(rollouts).toBeGreaterThanOrEqual(2 * 3 * config.azr.batchSize);
@@ -106,16 +109,9 @@ describe("runtime: kill -9 of the real worker mid-step", () => {
         data: { name: "kill", ownerId: owner.id, config: config as object, seed: 0n, poolName: "local", modelName: "tiny-test", totalSteps: 3 },
       });
       await runtime.orchestrator.submit(run.id);
-      const t0 = Date.now();
-      for (;;) {
-        const r = await db.prisma.run.findUniqueOrThrow({ where: { id: run.id } });
-        if (r.status === "completed" || r.status === "failed") {
-          expect(r.failureReason).toBeNull();
-          break;
-        }
-        if (Date.now() - t0 > 400_000) throw new Error(`still ${r.status} after 400 s`);
-        await new Promise((res) => setTimeout(res, 500));
-      }
+      const ended = await runToEnd(db, run.id, 400_000);
+      expect(ended.failureReason).toBeNull();
+      expect(ended.status).toBe("completed");
       expect(killed).toBeGreaterThan(0);
       expect((await db.prisma.step.findMany({ where: { runId: run.id }, orderBy: { index: "asc" } })).map((s) => s.index)).toEqual([1, 2, 3]);
       const lost = await db.prisma.runEvent.findFirstOrThrow({ where: { runId: run.id, toStatus: "provisioning", fromStatus: { not: "queued" } } });
@@ -166,16 +162,9 @@ describe.skipIf(!!daemon && !inCI)("runtime with a docker pool (real daemon, wor
         data: { name: "docker", ownerId: owner.id, config: config as object, seed: 0n, poolName: "cpu-docker", modelName: "tiny-test", totalSteps: 1 },
       });
       await runtime.orchestrator.submit(run.id);
-      const t0 = Date.now();
-      for (;;) {
-        const r = await db.prisma.run.findUniqueOrThrow({ where: { id: run.id } });
-        if (r.status === "completed" || r.status === "failed") {
-          expect(r.failureReason).toBeNull();
-          break;
-        }
-        if (Date.now() - t0 > 400_000) throw new Error(`still ${r.status} after 400 s`);
-        await new Promise((res) => setTimeout(res, 1000));
-      }
+      const ended = await runToEnd(db, run.id, 400_000);
+      expect(ended.failureReason).toBeNull();
+      expect(ended.status).toBe("completed");
       const after = await db.prisma.run.findUniqueOrThrow({ where: { id: run.id } });
       expect(after.reproducibility).toMatchObject({ worker: { backend: "tiny", host: expect.stringMatching(/^docker:/), image: expect.stringMatching(/^sha256:/) } });
       expect(await db.prisma.checkpoint.count({ where: { runId: run.id } })).toBe(1);
