@@ -68,4 +68,14 @@ describe("run config", () => {
     expect(r.ok && [r.config.azr.batchSize, r.config.model.gpus, r.config.model.name]).toEqual([2, 1, "Qwen/Qwen2.5-7B"]);
     expect(parseRunConfig({}, "nope" as never)).toEqual({ ok: false, errors: ["preset: unknown preset 'nope'"] });
   });
+
+  it("has periodic evaluation off by default; every N steps needs benchmarks, named once each", () => {
+    expect(defaultRunConfig().eval).toEqual({ every: 0, benchmarks: [], limit: 0 });
+    const on = parseRunConfig({ eval: { every: 2, benchmarks: ["fixture-math"], limit: 3 } });
+    expect(on.ok && on.config.eval).toEqual({ every: 2, benchmarks: ["fixture-math"], limit: 3 });
+    expect(parseRunConfig({ eval: { every: 5 } })).toEqual({ ok: false, errors: ["eval.benchmarks: name at least one benchmark when eval.every is set"] });
+    expect(parseRunConfig({ eval: { every: 1, benchmarks: ["a", "a"] } })).toEqual({ ok: false, errors: ["eval.benchmarks: benchmarks must not repeat"] });
+    expect(parseRunConfig({ eval: { every: -1, benchmarks: ["a"] } }).ok).toBe(false);
+    expect(parseRunConfig({ eval: { each: 1 } })).toMatchObject({ ok: false, errors: [expect.stringMatching(/^eval: Unrecognized key/)] });
+  });
 });

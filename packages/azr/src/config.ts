@@ -146,6 +146,29 @@ export const promptsConfigSchema = z
   })
   .strict();
 
+/** Evaluation during training: every `every` steps the run's own worker answers the benchmarks
+ * (greedy, the benchmark's template for trained models) and the scores become metrics of the run
+ * (`eval/<benchmark>/pass@1`, ...). Off by default. */
+export const evalConfigSchema = z
+  .object({
+    /** Evaluate after every this many steps; 0 = never. */
+    every: int().min(0).default(0),
+    /** Benchmark names, as `azr eval --bench` takes them. */
+    benchmarks: z
+      .array(z.string().min(1).max(100))
+      .max(16)
+      .default([])
+      .refine((a) => new Set(a).size === a.length, "benchmarks must not repeat"),
+    /** The first this many problems of each benchmark; 0 = all. Keeps periodic evaluation cheap. */
+    limit: int().min(0).default(0),
+    /** Generation budget per answer; unset: the benchmark's own. */
+    maxTokens: int().min(1).max(65536).optional(),
+  })
+  .strict()
+  .superRefine((e, ctx) => {
+    if (e.every > 0 && e.benchmarks.length === 0) ctx.addIssue({ code: "custom", path: ["benchmarks"], message: "name at least one benchmark when eval.every is set" });
+  });
+
 export const runConfigSchema = z
   .object({
     seed: int().min(0).max(0xffffffff).default(0),
@@ -156,12 +179,14 @@ export const runConfigSchema = z
     executor: executorConfigSchema.prefault({}),
     model: modelConfigSchema.prefault({}),
     prompts: promptsConfigSchema.prefault({}),
+    eval: evalConfigSchema.prefault({}),
   })
   .strict();
 
 export type RunConfig = z.output<typeof runConfigSchema>;
 export type RunConfigInput = z.input<typeof runConfigSchema>;
 export type AzrConfig = RunConfig["azr"];
+export type EvalConfig = RunConfig["eval"];
 
 type DeepPartial<T> = T extends readonly unknown[] ? T : T extends object ? { [K in keyof T]?: DeepPartial<T[K]> } : T;
 export type RunConfigOverrides = DeepPartial<RunConfigInput>;
