@@ -166,6 +166,12 @@ function importJsonl<T, S extends z.ZodType>(text: string, schema: S, toTask: (r
   return { tasks, errors };
 }
 
+/** Import errors as one line for a message: the first few, then how many more. */
+export function seedImportErrorText(errors: readonly string[], shown = 5): string {
+  const head = errors.slice(0, shown).join("; ");
+  return errors.length > shown ? `${head}; and ${errors.length - shown} more` : head;
+}
+
 /** Rows of a `<model>_seed_io.jsonl` file: {snippet, input, output, imports}. */
 export function importTripletSeeds(jsonl: string): SeedImport<TripletTask> {
   return importJsonl(jsonl, seedTripletSchema, (r) => ({ kind: "triplet", snippet: r.snippet, input: r.input, output: r.output, imports: r.imports }));

@@ -30,6 +30,35 @@ describe("run config", () => {
     expect(c.prompts.version).toBe("azr-v1");
   });
 
+  it("seeds from the identity seeds unless told otherwise; imports name a relative file or valid inline rows", () => {
+    expect(defaultRunConfig().azr).toMatchObject({ seedSource: "identity", seedMaxRounds: 50 });
+    expect(defaultRunConfig().azr.seedTripletsFile).toBeUndefined();
+    const ok = (azr: object) => parseRunConfig({ azr });
+    const errors = (azr: object) => {
+      const r = ok(azr);
+      return r.ok ? [] : r.errors;
+    };
+    expect(ok({ seedSource: "generate", seedMaxRounds: 5 }).ok).toBe(true);
+    expect(ok({ seedSource: "import", seedTripletsFile: "azr/qwen_seed_io.jsonl", seedInductionFile: "qwen_code_f_seed_io.jsonl" }).ok).toBe(true);
+    expect(errors({ seedSource: "import" })).toEqual(["azr.seedSource: 'import' needs seedTripletsFile, seedInductionFile, seedTripletsJsonl or seedInductionJsonl"]);
+    expect(errors({ seedSource: "import", seedTripletsFile: "  " })[0]).toMatch(/^azr.seedSource: 'import' needs/);
+    for (const bad of ["../etc/passwd", "/etc/passwd", "a/../../b", "./x.jsonl", "a b.jsonl"]) {
+      expect(errors({ seedSource: "import", seedTripletsFile: bad }), bad).toEqual([expect.stringMatching(/^azr.seedTripletsFile: must be a relative path under the server's seed directory/)]);
+    }
+    expect(errors({ seedTripletsFile: "x.jsonl" })).toEqual(["azr.seedTripletsFile: is read only when seedSource is 'import' (it is 'identity')"]);
+    // The launch form sends "" for a cleared field: not given.
+    expect(ok({ seedTripletsFile: "" }).ok).toBe(true);
+    expect(errors({ seedSource: "import", seedTripletsFile: "a.jsonl", seedTripletsJsonl: '{"snippet":"def f(a):\\n    return a","input":"1","output":"1"}' })).toEqual([
+      "azr.seedTripletsJsonl: give seedTripletsFile or seedTripletsJsonl, not both",
+    ]);
+    const row = JSON.stringify({ snippet: "def f(a):\n    return a", input: "1", output: "1", imports: [] });
+    expect(ok({ seedSource: "import", seedTripletsJsonl: `${row}\n${row}\n` }).ok).toBe(true);
+    expect(errors({ seedSource: "import", seedTripletsJsonl: `${row}\n{"snippet": "def f(a): return a", "input": "1", "output": "f(1)"}\nnot json` })).toEqual([
+      expect.stringMatching(/^azr\.seedTripletsJsonl: line 2: output: not a Python literal .*; line 3: invalid JSON/),
+    ]);
+    expect(errors({ seedSource: "import", seedInductionJsonl: "\n\n" })[0]).toMatch(/^azr.seedSource: 'import' needs/);
+  });
+
   it("keeps defaults for the fields a partial section leaves out", () => {
     const r = parseRunConfig({ azr: { rewardMode: "reference", advantageStats: "token" }, seed: 9 });
     expect(r.ok && r.config.azr).toMatchObject({ rewardMode: "reference", advantageStats: "token", batchSize: 64, references: 6 });

@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { bannedCheckSchema, defRuleSchema } from "@azr/protocol";
+import { importInductionSeeds, importTripletSeeds, seedImportErrorText } from "./buffers.ts";
 import { TASK_TYPES } from "./types.ts";
 import { DEFAULT_TEMPLATE_VERSION, TEMPLATE_NAMES, TEMPLATE_VERSIONS, missingPlaceholders, type TemplateName } from "./prompts.ts";
 
@@ -29,6 +30,11 @@ export const REFERENCE_BANNED_MODULES = [
 ] as const;
 
 const int = () => z.number().int();
+
+/** Where a fresh run's buffers come from (azr.seedSource). */
+export const SEED_SOURCES = ["identity", "generate", "import"] as const;
+export type SeedSource = (typeof SEED_SOURCES)[number];
+
 export const taskTypeSchema = z.enum(TASK_TYPES);
 
 const templateOverridesSchema = z
@@ -71,7 +77,27 @@ export const azrConfigSchema = z
     proposerPromptMaxTokens: int().min(1).default(8096),
     /** How often a too-long proposer prompt is resampled before references are dropped. */
     promptResampleAttempts: int().min(0).max(100).default(8),
+    /** The seeding stage grows batchSize × seedBatchFactor seeds of each kind. */
     seedBatchFactor: int().min(1).default(4),
+    /** Where a fresh run's buffers start (resumes and forks keep their checkpoint's). */
+    seedSource: z
+      .enum(SEED_SOURCES)
+      .default("identity")
+      .describe(
+        "identity: the reference's built-in identity seeds (one triplet, one induction task); " +
+          "generate: the seeding stage, where the policy proposes batchSize × seedBatchFactor triplet and induction seeds before step 1 (azr-spec §4); " +
+          "import: seed files in the reference's JSONL formats (seedTripletsFile / seedInductionFile under the server's seed directory, or the inline seedTripletsJsonl / seedInductionJsonl)",
+      ),
+    /** seedSource generate: proposer batches per part before the run fails short of its seeds. */
+    seedMaxRounds: int().min(1).max(100_000).default(50),
+    /** seedSource import: a `<model>_seed_io.jsonl` file, relative to the server's seed directory. */
+    seedTripletsFile: z.string().optional(),
+    /** seedSource import: a `<model>_code_f_seed_io.jsonl` file, relative to the server's seed directory. */
+    seedInductionFile: z.string().optional(),
+    /** seedSource import: `<model>_seed_io.jsonl` rows given in the config itself. */
+    seedTripletsJsonl: z.string().optional(),
+    /** seedSource import: `<model>_code_f_seed_io.jsonl` rows given in the config itself. */
+    seedInductionJsonl: z.string().optional(),
     rewardMode: z.enum(["paper", "reference"]).default("paper"),
     advantageStats: z.enum(["sequence", "token"]).default("sequence"),
     defRule: defRuleSchema.default("single-def"),
@@ -81,7 +107,52 @@ export const azrConfigSchema = z
     maxOutputChars: int().min(1).default(4000),
     inductionReward: z.enum(["binary", "accuracy"]).default("binary"),
   })
-  .strict();
+  .strict()
+  .superRefine(checkSeedImport);
+
+/** Seed file paths name files under the server's seed directory: relative, no `..`. */
+const SEED_FILE_PATH = /^(?!.*(?:^|\/)\.{1,2}(?:\/|$))[\w.-]+(?:\/[\w.-]+)*$/;
+
+interface SeedFields {
+  seedSource: SeedSource;
+  seedTripletsFile?: string;
+  seedInductionFile?: string;
+  seedTripletsJsonl?: string;
+  seedInductionJsonl?: string;
+}
+
+/** An empty field counts as not given (the launch form sends "" for a cleared field). */
+export function givenSeedField(v: string | undefined): string | undefined {
+  return v !== undefined && v.trim() !== "" ? v : undefined;
+}
+
+function checkSeedImport(azr: SeedFields, ctx: z.RefinementCtx): void {
+  const fields = ["seedTripletsFile", "seedInductionFile", "seedTripletsJsonl", "seedInductionJsonl"] as const;
+  if (azr.seedSource !== "import") {
+    for (const f of fields) {
+      if (givenSeedField(azr[f]) !== undefined) ctx.addIssue({ code: "custom", path: [f], message: `is read only when seedSource is 'import' (it is '${azr.seedSource}')` });
+    }
+    return;
+  }
+  const given = (f: (typeof fields)[number]) => givenSeedField(azr[f]) !== undefined;
+  if (!fields.some(given)) {
+    ctx.addIssue({ code: "custom", path: ["seedSource"], message: "'import' needs seedTripletsFile, seedInductionFile, seedTripletsJsonl or seedInductionJsonl" });
+  }
+  for (const [file, inline] of [["seedTripletsFile", "seedTripletsJsonl"], ["seedInductionFile", "seedInductionJsonl"]] as const) {
+    if (given(file) && given(inline)) ctx.addIssue({ code: "custom", path: [inline], message: `give ${file} or ${inline}, not both` });
+    const p = givenSeedField(azr[file]);
+    if (p !== undefined && !SEED_FILE_PATH.test(p)) {
+      ctx.addIssue({ code: "custom", path: [file], message: "must be a relative path under the server's seed directory (letters, digits, '.', '_', '-', '/'; no '..')" });
+    }
+  }
+  // Inline rows are checked here, so a malformed line is refused when the run is created.
+  for (const [f, parse] of [["seedTripletsJsonl", importTripletSeeds], ["seedInductionJsonl", importInductionSeeds]] as const) {
+    const text = givenSeedField(azr[f]);
+    if (text === undefined) continue;
+    const { errors } = parse(text);
+    if (errors.length) ctx.addIssue({ code: "custom", path: [f], message: seedImportErrorText(errors) });
+  }
+}
 
 export const samplingConfigSchema = z
   .object({

@@ -11,6 +11,15 @@ import type { TaskRecord, TaskType, TripletTask } from "./types.ts";
 /** Token counter of the policy's tokenizer (the worker provides the real one). */
 export type CountTokens = (text: string) => number;
 
+/** Runs `plan` — a pure function of its inputs — with token counts. A synchronous tokenizer runs
+ * it once (`withTokenCounter`); an asynchronous one, like a worker's, runs it, fetches the counts
+ * it asked for and runs it again until none is missing (packages/orchestrator). */
+export type TokenCounting = <T>(plan: (countTokens: CountTokens) => T) => Promise<T>;
+
+export function withTokenCounter(countTokens: CountTokens): TokenCounting {
+  return async (plan) => plan(countTokens);
+}
+
 export interface ProposeItem {
   id: string;
   type: TaskType;
