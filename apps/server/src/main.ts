@@ -1,3 +1,4 @@
+import { AuthService } from "@azr/api";
 import { DatabaseSetupError, openDatabase } from "@azr/db";
 import { loadAdminConfig, OrchestratorRunControl, startRuntime, type AdminConfig, type Runtime } from "@azr/orchestrator";
 import { dashboardBuilt, startDashboard, type Dashboard } from "./dashboard.ts";
@@ -32,9 +33,12 @@ async function main(): Promise<number> {
   log("db", `${db.describe()} ready`);
   let plane;
   let runtime: Runtime | undefined;
+  // One credential owner for API tokens, sessions and the worker tokens of run attempts.
+  const auth = new AuthService(db);
   try {
     runtime = await startRuntime({
       db,
+      workerCredentials: auth.workerCredentials(),
       dataDir: env.dataDir,
       admin: adminConfig,
       launcherSettings: { installationId: env.installationId },
@@ -51,6 +55,7 @@ async function main(): Promise<number> {
       runControl: new OrchestratorRunControl(db.prisma, runtime.orchestrator),
       prometheus: () => renderPrometheus(db, runtime!),
       secureCookies: env.secureCookies,
+      auth,
       log: (line) => log("api", line),
     });
     const first = await plane.api.services.auth.ensureAdminToken(env.adminToken);

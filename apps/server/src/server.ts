@@ -1,15 +1,9 @@
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
-import type { Duplex } from "node:stream";
-import type { IncomingMessage } from "node:http";
-import { createApi, type Api, type RunControl } from "@azr/api";
+import { createApi, type Api, type AuthService, type RunControl } from "@azr/api";
 import type { Database } from "@azr/db";
 import type { AdminConfig } from "@azr/orchestrator";
 import type { ServerOptions } from "./options.ts";
-
-/** Where workers dial in. The API never serves it: API tokens are refused there and worker
- * tokens everywhere else (the worker hub verifies them with the API's AuthService). */
-export const WORKER_PATH = "/worker";
 
 export interface ControlPlaneOptions {
   admin?: AdminConfig;
@@ -17,8 +11,9 @@ export interface ControlPlaneOptions {
   runControl?: RunControl;
   /** Set when TLS terminates at a reverse proxy in front of this server. */
   secureCookies?: boolean;
-  /** Takes WebSocket upgrades on WORKER_PATH (the worker hub); without it they are refused. */
-  workerUpgrade?: (req: IncomingMessage, socket: Duplex, head: Buffer) => void;
+  /** Shared with the orchestrator, whose run attempts' worker tokens it mints and checks (workers
+   * dial into their attempt's own hub, never into this server; worker tokens are refused here). */
+  auth?: AuthService;
   log?: (line: string) => void;
   /** Renders Prometheus metrics for GET /metrics (404 without it). */
   prometheus?: () => Promise<string>;
@@ -33,7 +28,7 @@ export interface ControlPlane {
 /** The control-plane HTTP server: /healthz, the API (tRPC, REST, OpenAPI, session sign-in) and
  * its WebSocket subscriptions on one port. */
 export async function startControlPlane(db: Database, options: ServerOptions, extra: ControlPlaneOptions = {}): Promise<ControlPlane> {
-  const api = createApi({ db, admin: extra.admin, runControl: extra.runControl, secureCookies: extra.secureCookies, log: extra.log ?? ((line) => console.error(line)) });
+  const api = createApi({ db, authService: extra.auth, admin: extra.admin, runControl: extra.runControl, secureCookies: extra.secureCookies, log: extra.log ?? ((line) => console.error(line)) });
   const server: Server = createServer((req, res) => {
     const url = new URL(req.url ?? "/", "http://localhost");
     if (req.method === "GET" && url.pathname === "/healthz") {
@@ -68,8 +63,6 @@ export async function startControlPlane(db: Database, options: ServerOptions, ex
     }
   });
   server.on("upgrade", (req, socket, head) => {
-    const path = new URL(req.url ?? "/", "http://localhost").pathname;
-    if (path === WORKER_PATH && extra.workerUpgrade) return extra.workerUpgrade(req, socket, head);
     if (api.handleUpgrade(req, socket, head)) return;
     socket.end("HTTP/1.1 404 Not Found\r\nConnection: close\r\n\r\n");
   });

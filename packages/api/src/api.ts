@@ -14,6 +14,9 @@ export interface CreateApiOptions extends HttpOptions {
   /** The orchestrator's implementation; default: database transitions only. */
   runControl?: RunControl;
   auth?: AuthOptions;
+  /** An AuthService the caller already holds (the server shares one with the orchestrator's
+   * worker credentials); `auth` options are then ignored. */
+  authService?: AuthService;
   notifier?: RunNotifier;
   /** Default 15 s. */
   subscriptionAuthRecheckMs?: number;
@@ -23,7 +26,7 @@ export interface CreateApiOptions extends HttpOptions {
 export function createApi(options: CreateApiOptions) {
   const services: ApiServices = {
     db: options.db,
-    auth: new AuthService(options.db, options.auth),
+    auth: options.authService ?? new AuthService(options.db, options.auth),
     admin: options.admin ?? defaultAdminConfig,
     runControl: options.runControl ?? new DatabaseRunControl(options.db.prisma),
     notifier: options.notifier ?? new RunNotifier(),

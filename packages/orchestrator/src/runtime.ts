@@ -3,7 +3,7 @@ import type { Database, Run } from "@azr/db";
 import { createExecutor, type BackendName, type ExecutorPool } from "@azr/executor";
 import type { AdminConfig } from "./admin-config.ts";
 import { CheckpointStore } from "./checkpoints.ts";
-import { createLaunchers, type LauncherSettings } from "./launchers/index.ts";
+import { createLaunchers, type LauncherSettings, type WorkerCredentials } from "./launchers/index.ts";
 import { launchedWorkerFactory } from "./worker-sessions.ts";
 import { Orchestrator } from "./orchestrator.ts";
 import type { StepProgress, WorkerFactory } from "./run-attempt.ts";
@@ -26,6 +26,9 @@ export interface RuntimeOptions {
   executorBackend?: BackendName | "auto";
   /** Installation id and per-launcher settings (docker network, kubernetes volume claim...). */
   launcherSettings?: Partial<LauncherSettings>;
+  /** Who mints each run attempt's worker token; the server passes the API's AuthService
+   * (`auth.workerCredentials()`), so tokens are stored hashed and refused once the attempt ends. */
+  workerCredentials?: WorkerCredentials;
   onStep?: (p: StepProgress) => void;
   onWorkerLog?: (workerId: string, line: string) => void;
   log?: (line: string) => void;
@@ -61,7 +64,7 @@ export async function startRuntime(o: RuntimeOptions): Promise<Runtime> {
       });
       if (report?.removed.length) o.log?.(`${launcher.kind} launcher: removed ${report.removed.length} leftover worker(s) of a previous server`);
     }
-    const factories = new Map(admin.pools.map((p) => [p.name, launchedWorkerFactory({ launcher: launchers.get(p.name)!, pool: p, dataRoot: o.dataDir, models: admin.models })]));
+    const factories = new Map(admin.pools.map((p) => [p.name, launchedWorkerFactory({ launcher: launchers.get(p.name)!, pool: p, dataRoot: o.dataDir, models: admin.models, credentials: o.workerCredentials })]));
     const orchestrator = new Orchestrator({
       prisma: o.db.prisma,
       admin,

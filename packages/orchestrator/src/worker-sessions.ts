@@ -4,7 +4,7 @@ import path from "node:path";
 import type { Run } from "@azr/db";
 import type { RunConfig } from "@azr/azr";
 import type { ModelEntry, PoolConfig } from "./admin-config.ts";
-import { DockerLauncher, startLaunchedWorker, WorkerExitedError, type Launcher } from "./launchers/index.ts";
+import { DockerLauncher, startLaunchedWorker, WorkerExitedError, type Launcher, type WorkerCredentials } from "./launchers/index.ts";
 import { WorkerPolicy } from "./policy.ts";
 import { WorkerLostError, type WorkerFactory, type WorkerSession } from "./run-attempt.ts";
 
@@ -23,6 +23,8 @@ export interface WorkerSessionOptions {
    * the launcher's network gateway). */
   hubHost?: string;
   connectTimeoutMs?: number;
+  /** Who mints each attempt's worker token (default: an in-memory secret per attempt). */
+  credentials?: WorkerCredentials;
 }
 
 /** `absolute` as a path under `dataRoot` (the form the worker protocol takes), or an error. */
@@ -59,6 +61,7 @@ export function launchedWorkerFactory(o: WorkerSessionOptions): WorkerFactory {
       launcher: o.launcher,
       hubHost: await hubHostFor(o),
       connectTimeoutMs: o.connectTimeoutMs,
+      credentials: o.credentials,
       spec: {
         runId: run.id,
         attempt: run.attempt,

@@ -95,7 +95,7 @@ describe.each(testBackends)("auth service (%s)", (backend) => {
     expect(await auth.authenticateSession(s.cookie, "c3")).toMatchObject({ ok: false, message: expect.stringMatching(/revoked/) });
   });
 
-  it("worker tokens: valid for a live attempt only, one live connection, API tokens refused, expired when the attempt ends", async () => {
+  it("worker tokens: valid for a live attempt only, each checked against its own row, API tokens refused, expired when the attempt ends", async () => {
     const run = await db.prisma.run.create({ data: { name: "w", ownerId: userId, config: {}, seed: 1n, poolName: "local", modelName: "tiny", totalSteps: 1, status: "provisioning", attempt: 1 } });
     const { token } = await auth.mintWorkerToken(run.id, 1);
     expect(token).toMatch(/^azr_wkr_/);
@@ -103,13 +103,16 @@ describe.each(testBackends)("auth service (%s)", (backend) => {
     const api = await auth.createApiToken({ userId, name: "api", scopes: ["admin"] });
     expect(await auth.verifyWorkerToken(api.token)).toEqual({ ok: false, reason: "API tokens are not valid on the worker endpoint" });
 
-    const first = await auth.claimWorkerConnection(token);
-    expect(first.ok).toBe(true);
-    expect(await auth.claimWorkerConnection(token)).toEqual({ ok: false, reason: "this worker token already has a live connection" });
-    if (first.ok) await first.release();
-    const again = await auth.claimWorkerConnection(token);
-    expect(again.ok).toBe(true);
-    if (again.ok) await again.release();
+    // What the orchestrator's launchers use: each issued token is checked against its own row
+    // (another live token of the same attempt does not pass for it) and dies with revoke().
+    const issued = await auth.workerCredentials().issue(run.id, 1);
+    expect(issued.token).toMatch(/^azr_wkr_/);
+    expect(await issued.verify(issued.token)).toBe(true);
+    expect(await issued.verify(token)).toBe(false);
+    expect(await issued.verify(api.token)).toBe(false);
+    await issued.revoke();
+    expect(await issued.verify(issued.token)).toBe(false);
+    expect(await auth.verifyWorkerToken(issued.token)).toMatchObject({ ok: false, reason: expect.stringMatching(/revoked/) });
 
     // A relaunch is a new attempt: the old attempt's token stops working.
     await db.prisma.run.update({ where: { id: run.id }, data: { attempt: 2 } });

@@ -1,6 +1,6 @@
 import { createHmac, randomBytes } from "node:crypto";
 import type { ApiToken, Database, TokenScope } from "@azr/db";
-import { holdsCapacity } from "@azr/orchestrator";
+import { holdsCapacity, type WorkerCredentials } from "@azr/orchestrator";
 import { FailedAuthLimiter } from "./rate-limit.ts";
 import { constantTimeEqual, displayPrefix, generateToken, hashToken, tokenKind } from "./tokens.ts";
 
@@ -223,20 +223,24 @@ export class AuthService {
     return { ok: true, tokenId: row.id, runId: row.runId, attempt: row.attempt };
   }
 
-  /**
-   * Verifies a worker token and claims its single live connection: a second connection with the
-   * same token is refused until `release` is called (on disconnect). The claim is one conditional
-   * UPDATE, so two racing connections cannot both win.
-   */
-  async claimWorkerConnection(token: string, client = "worker"): Promise<({ ok: true; release: () => Promise<void> } & WorkerTokenGrant) | { ok: false; reason: string }> {
-    const v = await this.verifyWorkerToken(token, client);
-    if (!v.ok) return v;
-    const claimed = await this.db.prisma.workerToken.updateMany({ where: { id: v.tokenId, connectedAt: null, revokedAt: null }, data: { connectedAt: new Date() } });
-    if (claimed.count !== 1) return { ok: false, reason: "this worker token already has a live connection" };
-    const release = async () => {
-      await this.db.prisma.workerToken.updateMany({ where: { id: v.tokenId }, data: { connectedAt: null } });
+  /** Worker tokens for the orchestrator's launchers: minted per attempt, checked on each worker
+   * connection, revoked when the attempt's worker is closed. */
+  workerCredentials(): WorkerCredentials {
+    return {
+      issue: async (runId, attempt) => {
+        const { token, tokenId } = await this.mintWorkerToken(runId, attempt);
+        return {
+          token,
+          verify: async (candidate) => {
+            const v = await this.verifyWorkerToken(candidate, `worker:${runId}`);
+            return v.ok && v.tokenId === tokenId;
+          },
+          revoke: async () => {
+            await this.db.prisma.workerToken.updateMany({ where: { id: tokenId, revokedAt: null }, data: { revokedAt: new Date() } });
+          },
+        };
+      },
     };
-    return { ok: true, tokenId: v.tokenId, runId: v.runId, attempt: v.attempt, release };
   }
 
   /** Ends every worker token of a run (or of one attempt): call it when the attempt ends. */

@@ -24,3 +24,4 @@ export {
 } from "./kubernetes.ts";
 export { createLaunchers, type LauncherSettings } from "./factory.ts";
 export { WorkerExitedError, startLaunchedWorker, type StartedLaunchedWorker, type StartLaunchedWorkerOptions } from "./launched-worker.ts";
+export { ephemeralWorkerCredentials, type IssuedWorkerToken, type WorkerCredentials } from "./worker-credentials.ts";

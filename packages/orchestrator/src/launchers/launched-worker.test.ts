@@ -33,13 +33,13 @@ function tokenOf(pid: number): string {
   return env.find((e) => e.startsWith("AZR_WORKER_TOKEN="))!.slice("AZR_WORKER_TOKEN=".length);
 }
 
-/** Whether a hub at `url` accepts a hello with `token` (closes 4001 if not; refuses if gone). */
-async function accepts(url: string, token: string): Promise<"accepted" | "refused" | "unreachable"> {
+/** Whether a hub at `url` accepts a hello from `workerId` with `token` (closes 4001 if not). */
+async function accepts(url: string, token: string, workerId = "probe"): Promise<"accepted" | "refused" | "unreachable"> {
   return new Promise((resolve) => {
     const ws = new WebSocket(url);
     ws.on("error", () => resolve("unreachable"));
     ws.on("open", () => {
-      ws.send(JSON.stringify({ type: "hello", protocol: 1, workerId: "probe", token, backend: "tiny", model: null, devices: [], memoryBytes: 0, versions: {}, pid: 1, worldSize: 1, reconnect: false }));
+      ws.send(JSON.stringify({ type: "hello", protocol: 1, workerId, token, backend: "tiny", model: null, devices: [], memoryBytes: 0, versions: {}, pid: 1, worldSize: 1, reconnect: false }));
       setTimeout(() => {
         resolve("accepted");
         ws.close();
@@ -60,14 +60,16 @@ describe("startLaunchedWorker", () => {
       const tb = tokenOf(launcher.pid(b.launched.id)!);
       expect(ta).toMatch(/^[a-f0-9]{64}$/);
       expect(tb).not.toBe(ta);
-      expect(await accepts(a.hub.url, tb)).toBe("refused");
-      expect(await accepts(a.hub.url, ta)).toBe("accepted");
+      expect(await accepts(a.hub.url, tb, "lw-a1")).toBe("refused");
+      // One worker per token: another worker id presenting the right token is refused too.
+      expect(await accepts(a.hub.url, ta, "probe")).toBe("refused");
+      expect(await accepts(a.hub.url, ta, "lw-a1")).toBe("accepted");
       const pid = launcher.pid(a.launched.id)!;
       await a.close();
       expect(() => process.kill(pid, 0)).toThrow();
       expect(await launcher.observe(a.launched.id)).toEqual({ state: "missing", exitCode: null });
       // The attempt is over: its token is accepted nowhere.
-      expect(await accepts(a.hub.url, ta)).toBe("unreachable");
+      expect(await accepts(a.hub.url, ta, "lw-a1")).toBe("unreachable");
     } finally {
       await a.close();
       await b.close();

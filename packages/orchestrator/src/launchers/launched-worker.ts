@@ -1,11 +1,11 @@
-import { randomBytes } from "node:crypto";
-import { WorkerHub, tokenVerifier, type WorkerClient, type WorkerHubOptions } from "@azr/worker-client";
+import { WorkerHub, type WorkerClient, type WorkerHubOptions } from "@azr/worker-client";
 import type { LaunchedWorker, Launcher, WorkerObservation, WorkerSpec } from "./types.ts";
+import { ephemeralWorkerCredentials, type WorkerCredentials } from "./worker-credentials.ts";
 
 // What startLocalWorker (@azr/worker-client) does for a child process, for any launcher: mint a
 // token for this attempt, open a hub that accepts only that token, launch the worker, wait for it
-// to connect, and watch it. Closing it stops the worker and closes the hub, which is how the token
-// expires with the attempt: nothing accepts it afterwards.
+// to connect, and watch it. Closing it stops the worker, revokes the token and closes the hub: the
+// token expires with the attempt.
 
 export interface StartLaunchedWorkerOptions {
   launcher: Launcher;
@@ -25,6 +25,8 @@ export interface StartLaunchedWorkerOptions {
   connectTimeoutMs?: number;
   /** How often the launcher is asked whether the worker still runs (default 2 s). */
   pollMs?: number;
+  /** Who mints the attempt's token (default: an in-memory secret). */
+  credentials?: WorkerCredentials;
 }
 
 export interface StartedLaunchedWorker {
@@ -64,19 +66,31 @@ async function tail(launcher: Launcher, id: string, lines = 20): Promise<string[
 
 export async function startLaunchedWorker(opts: StartLaunchedWorkerOptions): Promise<StartedLaunchedWorker> {
   const { launcher } = opts;
-  const token = randomBytes(32).toString("hex");
-  const hub = await WorkerHub.listen({
-    ...opts.client,
-    host: opts.hubHost,
-    ...(opts.hubPort !== undefined ? { port: opts.hubPort } : {}),
-    verifyToken: tokenVerifier(token),
-  });
+  const issued = await (opts.credentials ?? ephemeralWorkerCredentials).issue(opts.spec.runId, opts.spec.attempt);
+  const { token } = issued;
+  let hub: WorkerHub;
+  try {
+    hub = await WorkerHub.listen({
+      ...opts.client,
+      host: opts.hubHost,
+      ...(opts.hubPort !== undefined ? { port: opts.hubPort } : {}),
+      // One worker per token: only the worker this attempt launched may use it (and reconnect
+      // with it after a drop), whoever else learns the token.
+      verifyToken: async (candidate, hello) => {
+        if (hello.workerId !== opts.spec.workerId) return false;
+        return issued.verify(candidate);
+      },
+    });
+  } catch (e) {
+    await issued.revoke();
+    throw e;
+  }
   const hubUrl = opts.advertisedUrl ? opts.advertisedUrl(hub.url) : hub.url;
   let launched: LaunchedWorker;
   try {
     launched = await launcher.create({ ...opts.spec, hubUrl, token });
   } catch (e) {
-    await hub.close();
+    await Promise.allSettled([hub.close(), issued.revoke()]);
     throw e;
   }
 
@@ -110,7 +124,7 @@ export async function startLaunchedWorker(opts: StartLaunchedWorkerOptions): Pro
     try {
       await launcher.stop(launched.id, { graceMs: 10_000 });
     } finally {
-      await hub.close();
+      await Promise.allSettled([hub.close(), issued.revoke()]);
     }
   };
 
