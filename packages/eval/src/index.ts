@@ -1,0 +1,10 @@
+export * from "./definition.ts";
+export * from "./problem.ts";
+export * from "./result.ts";
+export { loadProblems } from "./loaders/index.ts";
+export { BenchmarkFormatError, sourceFiles } from "./loaders/jsonl.ts";
+export { UnsafePickleError } from "./loaders/lcb-private.ts";
+export { buildPrompt } from "./prompt.ts";
+export { extractMathAnswer, extractProgram, lastBoxed } from "./extract.ts";
+export { passAtK, summarise } from "./passk.ts";
+export { parsePyJson, pySource } from "./pyjson.ts";
