@@ -3,8 +3,10 @@
 #
 #   bash docker/executor/build.sh          build if needed; prints the image reference
 #
-# The image is a Debian root filesystem from `debootstrap --variant=minbase --include=python3`
-# (full python3: python3-minimal lacks json, resource and ctypes), made from the mirror apt is
+# The image is a Debian root filesystem from `debootstrap --variant=minbase --include=python3,python3-sympy`
+# (full python3: python3-minimal lacks json, resource and ctypes; python3-sympy for math scoring,
+# which only scoring pools put on sys.path: others mount an empty tmpfs over dist-packages, see
+# packages/executor/src/system-modules.ts), made from the mirror apt is
 # configured with and `docker import`ed: no registry is reachable, so there is no FROM line.
 # Nothing else goes in: the runner's source is passed to the interpreter at container start
 # (packages/executor/src/runner-source.ts), so runner changes never need a rebuild. The image
@@ -18,7 +20,7 @@ docker=${DOCKER:-docker}
 image=${AZR_EXECUTOR_IMAGE:-azr/executor:bookworm}
 suite=bookworm
 # Bump when the way the root is made changes.
-recipe="v1 debootstrap --variant=minbase $suite include=python3; docs, apt lists and caches removed"
+recipe="v2 debootstrap --variant=minbase $suite include=python3,python3-sympy; docs, apt lists and caches removed"
 
 current=$($docker image inspect --format '{{ index .Config.Labels "org.azr.executor.recipe" }}' "$image" 2>/dev/null || true)
 if [ "$current" = "$recipe" ]; then
@@ -40,7 +42,7 @@ work=$(mktemp -d /var/tmp/azr-executor-root.XXXXXX)
 trap 'rm -rf "$work"' EXIT
 root="$work/root"
 echo "==> debootstrap $suite from $mirror" >&2
-debootstrap --variant=minbase --include=python3 "$suite" "$root" "$mirror" >"$work/debootstrap.log" 2>&1 || {
+debootstrap --variant=minbase --include=python3,python3-sympy "$suite" "$root" "$mirror" >"$work/debootstrap.log" 2>&1 || {
   tail -n 30 "$work/debootstrap.log" >&2
   exit 1
 }

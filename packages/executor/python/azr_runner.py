@@ -828,6 +828,28 @@ def _assemble(req, res_data, stdout, stderr, max_out, timed_out, over, wait_stat
     return result
 
 
+def _preload_system_modules():
+    """Scoring pools only (packages/executor/src/system-modules.ts): the backend binds Debian's
+    dist-packages read-only and names it and the modules to import here, in the zygote, so every
+    job's child starts with them loaded. Returns the imported names ([] when none were asked
+    for), or None after reporting a failure on stderr."""
+    path = os.environ.get("AZR_RUNNER_SYS_PATH", "")
+    names = [n for n in os.environ.get("AZR_RUNNER_PRELOAD", "").split(",") if n]
+    if not names:
+        return []
+    if path and path not in sys.path:
+        sys.path.append(path)
+    done = []
+    for name in names:
+        try:
+            module = __import__(name)
+        except Exception as exc:
+            sys.stderr.write("azr runner: cannot import %s from %s: %s: %s\n" % (name, path, type(exc).__name__, exc))
+            return None
+        done.append("%s %s" % (name, getattr(module, "__version__", "?")))
+    return done
+
+
 def _prctl_hardening():
     """Marks the zygote non-dumpable so a job (same uid) cannot open /proc/1/fd/* or /proc/1/mem
     to reach the protocol channel, and sets no_new_privs."""
@@ -924,6 +946,9 @@ def main():
     if not hardened:
         sys.stderr.write("azr runner: prctl hardening failed\n")
         return 2
+    preloaded = _preload_system_modules()
+    if preloaded is None:
+        return 2
     # The zygote runs as PID 1 of its PID namespace (bwrap --as-pid-1, or a container's init),
     # so the kernel only delivers signals from inside the namespace that have a handler: with
     # default dispositions (set in _prepare_zygote) a job can neither stop nor kill it.
@@ -933,6 +958,8 @@ def main():
     gc.disable()
     greeting = {"ready": True, "protocol": PROTOCOL_VERSION, "python": sys.version.split()[0],
                 "pid": os.getpid(), "uid": os.getuid(), "hashSeed": HASH_SEED}
+    if preloaded:
+        greeting["preloaded"] = preloaded
     # A container's output is only seen once the pool has attached to it, which can be after the
     # runner started: there the greeting is sent in answer to a hello line instead.
     if not GREET_ON_REQUEST:

@@ -5,15 +5,22 @@ import type { BwrapOptions } from "./bwrap.ts";
 import { DockerBackend } from "./docker.ts";
 import type { DockerOptions } from "./docker.ts";
 import { ExecutorPool } from "./pool.ts";
+import type { SystemModule } from "./system-modules.ts";
 import type { PoolOptions } from "./pool.ts";
 
 export interface BackendOptions {
   bwrap?: BwrapOptions;
   docker?: DockerOptions;
+  /** Scoring pools only: Debian Python modules the runners import at start, on either backend
+   * (see system-modules.ts; only sympy and mpmath are allowed). */
+  systemModules?: readonly SystemModule[];
 }
 
 export function createBackend(name: BackendName, options: BackendOptions = {}): SandboxBackend {
-  return name === "docker" ? new DockerBackend(options.docker) : new BwrapBackend(options.bwrap);
+  const systemModules = options.systemModules ?? [];
+  return name === "docker"
+    ? new DockerBackend({ ...options.docker, systemModules: options.docker?.systemModules ?? systemModules })
+    : new BwrapBackend({ ...options.bwrap, systemModules: options.bwrap?.systemModules ?? systemModules });
 }
 
 export interface BackendAvailability {

@@ -7,6 +7,7 @@ import type { SandboxBackend } from "./backend.ts";
 import type { RunnerChannel } from "./channel.ts";
 import { pythonCommand } from "./runner-source.ts";
 import { buildSeccompFilter, seccompSupported } from "./seccomp.ts";
+import { DEBIAN_DIST_PACKAGES, checkSystemModules, systemModulesEnv, type SystemModule } from "./system-modules.ts";
 
 export interface BwrapOptions {
   /** Debian's interpreter (not whatever python3 is first on PATH). */
@@ -22,6 +23,9 @@ export interface BwrapOptions {
   seccomp?: boolean;
   /** PYTHONHASHSEED inside the sandbox; a fixed value keeps set/dict order identical everywhere. */
   hashSeed?: number;
+  /** Scoring pools only (see system-modules.ts): bind Debian's dist-packages read-only and
+   * import these modules in the runner at start. Never set for pools that run model programs. */
+  systemModules?: readonly SystemModule[];
 }
 
 interface PythonLayout {
@@ -57,7 +61,8 @@ function which(cmd: string): string | undefined {
 
 export class BwrapBackend implements SandboxBackend {
   readonly name = "bwrap" as const;
-  private readonly opts: Required<BwrapOptions>;
+  private readonly opts: Required<Omit<BwrapOptions, "systemModules">>;
+  private readonly systemModules: SystemModule[];
   private layout: PythonLayout | undefined;
   private seccompFile: string | undefined;
   private seccompDir: string | undefined;
@@ -75,6 +80,7 @@ export class BwrapBackend implements SandboxBackend {
       seccomp: options.seccomp ?? seccompSupported(),
       hashSeed: options.hashSeed ?? 0,
     };
+    this.systemModules = checkSystemModules(options.systemModules);
   }
 
   async prepare(): Promise<void> {
@@ -91,6 +97,9 @@ export class BwrapBackend implements SandboxBackend {
           "sudo apt-get install util-linux",
         );
       }
+    }
+    if (this.systemModules.length > 0 && !existsSync(DEBIAN_DIST_PACKAGES)) {
+      throw new SandboxUnavailableError(`${DEBIAN_DIST_PACKAGES} does not exist (needed for ${this.systemModules.join(", ")})`, "sudo apt-get install python3-sympy");
     }
     if (!existsSync(this.opts.python)) {
       throw new SandboxUnavailableError(`Python interpreter ${this.opts.python} not found`, "sudo apt-get install python3");
@@ -119,7 +128,8 @@ export class BwrapBackend implements SandboxBackend {
     return (
       `bubblewrap: new user/pid/net/ipc/uts/cgroup namespaces, sandbox uid 65534 (${who}), all capabilities dropped, ` +
       `read-only ${this.layout?.executable ?? "python"} + stdlib + shared libraries, private ${this.opts.tmpBytes >> 20} MiB /tmp, ` +
-      `cleared environment, die-with-parent${this.opts.seccomp ? ", seccomp filter" : ""}`
+      `cleared environment, die-with-parent${this.opts.seccomp ? ", seccomp filter" : ""}` +
+      (this.systemModules.length ? `; scoring pool: read-only ${DEBIAN_DIST_PACKAGES}, preloaded ${this.systemModules.join(", ")}` : "")
     );
   }
 
@@ -162,11 +172,13 @@ export class BwrapBackend implements SandboxBackend {
       args.push("--ro-bind", real, real);
       if (real !== dir) args.push("--symlink", real, dir);
     }
+    if (this.systemModules.length > 0) args.push("--ro-bind", DEBIAN_DIST_PACKAGES, DEBIAN_DIST_PACKAGES);
     args.push("--symlink", "usr/lib", "/lib", "--symlink", "usr/bin", "/bin");
     args.push("--proc", "/proc", "--dev", "/dev", "--remount-ro", "/dev");
     args.push("--size", String(this.opts.tmpBytes), "--perms", "0700", "--tmpfs", "/tmp");
     args.push("--remount-ro", "/");
     args.push("--clearenv", "--setenv", "PYTHONHASHSEED", String(this.opts.hashSeed), "--setenv", "LANG", "C.UTF-8");
+    for (const [k, v] of Object.entries(systemModulesEnv(this.systemModules))) args.push("--setenv", k, v);
     args.push("--chdir", "/tmp", "--as-pid-1");
     if (seccompFd !== undefined) args.push("--seccomp", String(seccompFd));
     args.push(...pythonCommand(layout.executable));

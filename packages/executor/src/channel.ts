@@ -23,6 +23,8 @@ export interface RunnerGreeting {
   pid: number;
   uid: number;
   hashSeed: string;
+  /** Scoring pools: "name version" of each preloaded system module (see system-modules.ts). */
+  preloaded?: string[];
 }
 
 export class RunnerStartError extends Error {

@@ -11,6 +11,7 @@ import type { SandboxBackend } from "./backend.ts";
 import { frame } from "./channel.ts";
 import type { RunnerChannel } from "./channel.ts";
 import { pythonCommand } from "./runner-source.ts";
+import { DEBIAN_DIST_PACKAGES, checkSystemModules, systemModulesEnv, type SystemModule } from "./system-modules.ts";
 
 export interface DockerOptions {
   /** Built by docker/executor/build.sh. */
@@ -30,6 +31,10 @@ export interface DockerOptions {
    * directory, bind-mounted read-only and deleted once the runner has connected — the fast path,
    * for a daemon on this machine. `attach`: the container's stdin/stdout through the daemon. */
   channel?: "socket" | "attach";
+  /** Scoring pools only (see system-modules.ts): put the image's dist-packages on sys.path and
+   * import these modules at start. Other pools get an empty read-only tmpfs over dist-packages,
+   * so model programs cannot reach python3-sympy, which the image carries for scoring. */
+  systemModules?: readonly SystemModule[];
 }
 
 export const DEFAULT_DOCKER_IMAGE = "azr/executor:bookworm";
@@ -63,7 +68,8 @@ function pidAlive(pid: number): boolean {
 export class DockerBackend implements SandboxBackend {
   readonly name = "docker" as const;
   private readonly docker: Docker;
-  private readonly opts: Required<DockerOptions>;
+  private readonly opts: Required<Omit<DockerOptions, "systemModules">>;
+  private readonly systemModules: SystemModule[];
   private readonly owner = `${hostname()}:${process.pid}`;
   private readonly live = new Set<string>();
   /** Removals in flight; close() waits for them so no container outlives the pool. */
@@ -84,6 +90,7 @@ export class DockerBackend implements SandboxBackend {
       python: options.python ?? "/usr/bin/python3",
       channel: options.channel ?? "socket",
     };
+    this.systemModules = checkSystemModules(options.systemModules);
     this.docker = new Docker({ socketPath: this.opts.socketPath });
   }
 
@@ -135,7 +142,12 @@ export class DockerBackend implements SandboxBackend {
     return {
       Image: this.opts.image,
       Cmd: pythonCommand(this.opts.python),
-      Env: [`PYTHONHASHSEED=${this.opts.hashSeed}`, "LANG=C.UTF-8", "AZR_RUNNER_GREETING=on-hello"],
+      Env: [
+        `PYTHONHASHSEED=${this.opts.hashSeed}`,
+        "LANG=C.UTF-8",
+        "AZR_RUNNER_GREETING=on-hello",
+        ...Object.entries(systemModulesEnv(this.systemModules)).map(([k, v]) => `${k}=${v}`),
+      ],
       User: "65534:65534",
       WorkingDir: "/tmp",
       OpenStdin: true,
@@ -153,7 +165,10 @@ export class DockerBackend implements SandboxBackend {
       HostConfig: {
         NetworkMode: "none",
         ReadonlyRootfs: true,
-        Tmpfs: { "/tmp": `rw,nosuid,nodev,noexec,size=${this.opts.tmpMb}m,mode=0700,uid=65534,gid=65534` },
+        Tmpfs: {
+          "/tmp": `rw,nosuid,nodev,noexec,size=${this.opts.tmpMb}m,mode=0700,uid=65534,gid=65534`,
+          ...(this.systemModules.length === 0 ? { [DEBIAN_DIST_PACKAGES]: "ro,nosuid,nodev,noexec,size=4k,mode=0555" } : {}),
+        },
         Memory: this.opts.memoryMb * mib,
         MemorySwap: this.opts.memoryMb * mib,
         PidsLimit: this.opts.pidsLimit,

@@ -10,3 +10,5 @@ export { checkSandboxAvailability, createBackend, createExecutor } from "./avail
 export type { BackendAvailability, BackendOptions, ExecutorConfig, SandboxAvailability } from "./availability.ts";
 export type { ExecutorMetrics } from "./metrics.ts";
 export { RUNNER_PATH } from "./runner-source.ts";
+export { ALLOWED_SYSTEM_MODULES, DEBIAN_DIST_PACKAGES } from "./system-modules.ts";
+export type { SystemModule } from "./system-modules.ts";
