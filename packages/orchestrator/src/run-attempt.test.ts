@@ -1,7 +1,7 @@
-import { mkdtempSync, rmSync, existsSync, readdirSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync, existsSync, readdirSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { defaultRunConfig, type RunConfigInput } from "@azr/azr";
+import { defaultRunConfig, parseRunConfig, type RunConfig, type RunConfigInput } from "@azr/azr";
 import type { Database } from "@azr/db";
 import { createTestDatabase, testBackends, type TestDatabase } from "@azr/db/testing";
 import { BwrapBackend, ExecutorPool } from "@azr/executor";
@@ -182,5 +182,220 @@ describe.each(testBackends)("a run attempt end to end with the recorded-response
     const after = await db.prisma.run.findUniqueOrThrow({ where: { id: run.id } });
     expect(after.status).toBe("cancelled");
     expect(after.currentStep).toBeLessThan(50);
+  });
+});
+
+describe.each(testBackends)("seed buffers of a fresh run: the seeding stage and imports (%s)", (backend) => {
+  let tdb: TestDatabase;
+  let db: Database;
+  let ownerId: string;
+  let root: string;
+  let seedsRoot: string;
+  beforeAll(async () => {
+    tdb = await createTestDatabase(backend);
+    db = await tdb.open();
+    ownerId = (await db.prisma.user.create({ data: { name: "owner" } })).id;
+    root = mkdtempSync(path.join(tmpdir(), "azr-ckpt-"));
+    seedsRoot = mkdtempSync(path.join(tmpdir(), "azr-seeds-"));
+  });
+  afterAll(async () => {
+    await db?.close();
+    await tdb?.drop();
+    rmSync(root, { recursive: true, force: true });
+    rmSync(seedsRoot, { recursive: true, force: true });
+  });
+  const seededConfig = (azr: RunConfigInput["azr"], schedule: RunConfigInput["schedule"]) => {
+    const c = defaultRunConfig("tiny-cpu");
+    const r = parseRunConfig({ ...c, azr: { ...c.azr, ...azr }, schedule: { ...c.schedule, ...schedule } });
+    if (!r.ok) throw new Error(r.errors.join("; "));
+    return r.config;
+  };
+  const newRun = (cfg: RunConfig) =>
+    db.prisma.run.create({
+      data: { name: "t", ownerId, config: cfg as object, seed: BigInt(cfg.seed), poolName: "local", modelName: "tiny", totalSteps: cfg.schedule.totalSteps },
+    });
+  const noCancel = { signal: new AbortController().signal, stopRequested: () => undefined };
+  const seedRows = async (runId: string) =>
+    (await db.prisma.bufferEntry.groupBy({ by: ["taskType", "origin", "stepAdded"], where: { runId }, _count: true }))
+      .map((g) => [g.taskType, g.origin, g.stepAdded, g._count])
+      .sort((a, b) => JSON.stringify(a).localeCompare(JSON.stringify(b)));
+  /** The recorded session, noting each generate call's tag and, at the first trained one (step
+   * 1's proposals), the run's buffer rows at that moment. */
+  const watched = (runId: string, session = recordedWorkerSession()) => {
+    const tags: string[] = [];
+    let atStepOne: unknown[][] | undefined;
+    const generate = session.policy.generate.bind(session.policy);
+    session.policy.generate = async (b) => {
+      tags.push(b.tag);
+      if (b.store && atStepOne === undefined) atStepOne = await seedRows(runId);
+      return generate(b);
+    };
+    return { session, tags, atStepOne: () => atStepOne };
+  };
+
+  it("seeds batchSize × seedBatchFactor triplets and induction tasks with the policy before step 1; a resume does not seed again", async () => {
+    const cfg = seededConfig({ seedSource: "generate" }, { totalSteps: 2, checkpointInterval: 1 });
+    const target = cfg.azr.batchSize * cfg.azr.seedBatchFactor;
+    expect(target).toBe(16);
+    const run = await newRun(cfg);
+    const checkpoints = new CheckpointStore(db.prisma, { root, keepLast: 5 });
+    const first = watched(run.id);
+    const rounds: string[] = [];
+    let steps = 0;
+    const end = await executeRunAttempt(
+      {
+        prisma: db.prisma,
+        checkpoints,
+        executor: pool,
+        workers: (async () => first.session) as WorkerFactory,
+        onSeeding: (p) => rounds.push(`${p.round.part}:${p.round.size}`),
+        onStep: () => steps++,
+      },
+      run.id,
+      { signal: new AbortController().signal, stopRequested: () => (steps >= 1 ? "paused by the test" : undefined) },
+    );
+    expect(end).toBe("paused");
+    // Through the run's own worker: seeding batches first, then step 1 (propose, learnability, solve).
+    const seedingCalls = first.tags.indexOf("train");
+    expect(seedingCalls).toBeGreaterThanOrEqual(2);
+    expect(first.tags.slice(0, seedingCalls).every((t) => t === "seeding")).toBe(true);
+    expect(rounds.at(-1)).toBe(`induction:${target}`);
+    expect(rounds.filter((r) => r.startsWith("triplets")).at(-1)).toBe(`triplets:${target}`);
+    // Every seed was in the database before step 1 generated anything.
+    expect(first.atStepOne()).toEqual([
+      ["abduction", "seed", 0, target],
+      ["deduction", "seed", 0, target],
+      ["induction", "seed", 0, target],
+    ]);
+    const seeds = await db.prisma.bufferEntry.findMany({ where: { runId: run.id, stepAdded: 0 }, orderBy: { id: "asc" } });
+    expect(new Set(seeds.filter((s) => s.taskType === "deduction").map((s) => s.program)).size).toBeGreaterThan(3);
+    const figures = await db.prisma.metricSeries.findMany({ where: { runId: run.id, key: { startsWith: "seeding/" } }, include: { points: true } });
+    const byKey = Object.fromEntries(figures.map((f) => [f.key, f.points.map((p) => [p.step, p.value])]));
+    expect(byKey["seeding/triplets"]).toEqual([[0, target]]);
+    expect(byKey["seeding/induction"]).toEqual([[0, target]]);
+    expect(byKey["seeding/triplet_valid_rate"]![0]![1]).toBeGreaterThan(0.5);
+    const events = await db.prisma.runEvent.findMany({ where: { runId: run.id, kind: "log", message: { startsWith: "seed" } }, orderBy: { id: "asc" } });
+    expect(events[0]!.message).toMatch(/^seeding triplet round 1\/50: \d+\/4 proposals valid, \d+ new; \d+\/16 triplet seeds$/);
+    expect(events.at(-1)!.message).toMatch(/^seeded the buffers with the policy: 16\/16 triplet seeds in \d+ rounds/);
+    const running = await db.prisma.runEvent.findFirstOrThrow({ where: { runId: run.id, toStatus: "running" }, orderBy: { id: "asc" } });
+    expect(running.message).toBe("worker ready; seeding the buffers with the policy");
+
+    // Resume from the step-1 checkpoint: no seeding, the seed rows are the same rows.
+    await transitionRun(db.prisma, { runId: run.id, to: "queued", actor: "user:owner", reason: "resume" });
+    const second = watched(run.id);
+    expect(await executeRunAttempt({ prisma: db.prisma, checkpoints, executor: pool, workers: (async () => second.session) as WorkerFactory }, run.id, noCancel)).toBe("completed");
+    expect(second.tags).not.toContain("seeding");
+    expect((await db.prisma.bufferEntry.findMany({ where: { runId: run.id, stepAdded: 0 }, orderBy: { id: "asc" } })).map((s) => s.id)).toEqual(seeds.map((s) => s.id));
+    expect(await db.prisma.runEvent.count({ where: { runId: run.id, message: { startsWith: "seeded the buffers" } } })).toBe(1);
+    expect((await db.prisma.step.findMany({ where: { runId: run.id }, orderBy: { index: "asc" } })).map((s) => s.index)).toEqual([1, 2]);
+  });
+
+  it("a worker lost mid-seeding is relaunched and seeds again from scratch, never leaving half-seeded buffers", async () => {
+    const cfg = seededConfig({ seedSource: "generate" }, { totalSteps: 1, checkpointInterval: 1 });
+    const run = await newRun(cfg);
+    const checkpoints = new CheckpointStore(db.prisma, { root, keepLast: 5 });
+    let rowsWhenRelaunched: number | undefined;
+    let launches = 0;
+    const workers = (async () => {
+      if (launches++ === 0) return recordedWorkerSession(undefined, { failOnGenerate: 3 });
+      rowsWhenRelaunched = await db.prisma.bufferEntry.count({ where: { runId: run.id } });
+      return recordedWorkerSession();
+    }) as WorkerFactory;
+    expect(await executeRunAttempt({ prisma: db.prisma, checkpoints, executor: pool, workers }, run.id, noCancel)).toBe("completed");
+    expect(launches).toBe(2);
+    expect(rowsWhenRelaunched).toBe(0);
+    expect(await seedRows(run.id)).toEqual([
+      ["abduction", "proposed", 1, expect.any(Number)],
+      ["abduction", "seed", 0, 16],
+      ["deduction", "proposed", 1, expect.any(Number)],
+      ["deduction", "seed", 0, 16],
+      ["induction", "proposed", 1, expect.any(Number)],
+      ["induction", "seed", 0, 16],
+    ]);
+    const roundOnes = await db.prisma.runEvent.count({ where: { runId: run.id, message: { startsWith: "seeding triplet round 1/" } } });
+    expect(roundOnes).toBe(2);
+    const lost = await db.prisma.runEvent.findFirstOrThrow({ where: { runId: run.id, toStatus: "provisioning", fromStatus: "running" } });
+    expect(lost.message).toContain("worker lost (worker exited (137): killed)");
+    const series = await db.prisma.metricSeries.findUniqueOrThrow({ where: { runId_key: { runId: run.id, key: "seeding/triplets" } }, include: { points: true } });
+    expect(series.points.map((p) => [p.step, p.value])).toEqual([[0, 16]]);
+    expect(series.count).toBe(1);
+  });
+
+  it("seeding that cannot reach its target within seedMaxRounds fails the run with the figures and writes no buffer rows", async () => {
+    const cfg = seededConfig({ seedSource: "generate", seedMaxRounds: 2 }, { totalSteps: 1 });
+    const run = await newRun(cfg);
+    const session = recordedWorkerSession();
+    // A policy that never writes a well-formed proposal.
+    session.policy.generate = async (b) => b.prompts.map(() => [{ text: " I am not sure", rolloutId: null, promptTokens: 1, completionTokens: 4, finishReason: "stop" as const }]);
+    const checkpoints = new CheckpointStore(db.prisma, { root, keepLast: 5 });
+    expect(await executeRunAttempt({ prisma: db.prisma, checkpoints, executor: pool, workers: (async () => session) as WorkerFactory }, run.id, noCancel)).toBe("failed");
+    const failed = await db.prisma.run.findUniqueOrThrow({ where: { id: run.id } });
+    expect(failed.failureReason).toBe(
+      "seeding stopped after 2 proposer batches per part short of its target: 1/16 triplet seeds in 2 rounds (0/8 proposals valid), 1/16 induction seeds in 2 rounds (0/8 valid); " +
+        "raise azr.seedMaxRounds, or start from azr.seedSource 'identity' or 'import'",
+    );
+    expect(await db.prisma.bufferEntry.count({ where: { runId: run.id } })).toBe(0);
+    expect(await db.prisma.step.count({ where: { runId: run.id } })).toBe(0);
+  });
+
+  const tripletRow = (snippet: string, input: string, output: string) => JSON.stringify({ snippet, input, output, imports: [], original_snippet: snippet, composite_functions: [] });
+  const inductionRow = (snippet: string, inputs: string[], outputs: string[], message: string) => JSON.stringify({ snippet, inputs, outputs, message, imports: [] });
+
+  it("imports seed files in the reference's JSONL formats as 'imported' entries that step 1 draws from", async () => {
+    const doubled = "def f(xs):\n    return [x * 2 for x in xs]";
+    const upper = "def f(s):\n    return s.upper()";
+    mkdirSync(path.join(seedsRoot, "qwen"), { recursive: true });
+    writeFileSync(
+      path.join(seedsRoot, "qwen", "seed_io.jsonl"),
+      [tripletRow(doubled, "[1, 2]", "[2, 4]"), tripletRow(upper, "'ab'", "'AB'"), tripletRow(upper, "'ab'", "'AB'"), ""].join("\n"),
+    );
+    const inductionJsonl = inductionRow(upper, ["'a'", "'b'", "'c'", "'d'"], ["'A'", "'B'", "'C'", "'D'"], "Make it loud.");
+    const cfg = seededConfig({ seedSource: "import", seedTripletsFile: "qwen/seed_io.jsonl", seedInductionJsonl: inductionJsonl }, { totalSteps: 1, checkpointInterval: 1 });
+    const run = await newRun(cfg);
+    const checkpoints = new CheckpointStore(db.prisma, { root, keepLast: 5 });
+    const w = watched(run.id);
+    expect(await executeRunAttempt({ prisma: db.prisma, checkpoints, executor: pool, seedsRoot, workers: (async () => w.session) as WorkerFactory }, run.id, noCancel)).toBe("completed");
+    expect(w.atStepOne()).toEqual([
+      ["abduction", "imported", 0, 2],
+      ["deduction", "imported", 0, 2],
+      ["induction", "imported", 0, 1],
+    ]);
+    const programs = await db.prisma.bufferEntry.findMany({ where: { runId: run.id, taskType: "deduction", stepAdded: 0 }, orderBy: { id: "asc" } });
+    expect(programs.map((p) => [p.program, p.input, p.output])).toEqual([
+      [doubled, "[1, 2]", "[2, 4]"],
+      [upper, "'ab'", "'AB'"],
+    ]);
+    // Step 1's solver tasks are the seeds: the imported programs are in its prompts.
+    const solves = await db.prisma.rollout.findMany({ where: { runId: run.id, step: 1, role: "solve" }, select: { prompt: true } });
+    expect(solves.some((s) => s.prompt.includes("return [x * 2 for x in xs]"))).toBe(true);
+    expect(solves.some((s) => s.prompt.includes("Make it loud."))).toBe(true);
+    const event = await db.prisma.runEvent.findFirstOrThrow({ where: { runId: run.id, message: { startsWith: "imported" } } });
+    expect(event.message).toBe(
+      "imported 2 triplet seeds from seed file qwen/seed_io.jsonl (3 rows; 1 exact duplicates or beyond maxPrograms dropped) and 1 induction seeds from azr.seedInductionJsonl (1 rows)",
+    );
+    const sizes = await db.prisma.metricSeries.findMany({ where: { runId: run.id, key: { startsWith: "seeding/" } }, include: { points: true }, orderBy: { key: "asc" } });
+    expect(sizes.map((s) => [s.key, s.points[0]!.value])).toEqual([["seeding/induction", 1], ["seeding/triplets", 2]]);
+  });
+
+  it("a malformed, missing or escaping seed file fails the run naming the file and line, before a worker starts or a row is written", async () => {
+    writeFileSync(path.join(seedsRoot, "bad_seed_io.jsonl"), [tripletRow("def f(a):\n    return a", "1", "1"), '{"snippet": "def f(a):', tripletRow("def f(a):\n    return a", "2", "f(2)")].join("\n"));
+    symlinkSync("/etc/hostname", path.join(seedsRoot, "escape.jsonl"));
+    const cases: [string, string | RegExp][] = [
+      ["bad_seed_io.jsonl", /^seed file bad_seed_io\.jsonl: line 2: invalid JSON \(.+\); line 3: output: not a Python literal \(.+\)$/],
+      ["nope/missing.jsonl", `seed file nope/missing.jsonl: no such file in the seed directory ${seedsRoot}`],
+      ["escape.jsonl", /^seed file escape\.jsonl: resolves to \/etc\/hostname, outside the seed directory /],
+    ];
+    for (const [file, reason] of cases) {
+      const run = await newRun(seededConfig({ seedSource: "import", seedTripletsFile: file }, { totalSteps: 1 }));
+      let launched = 0;
+      const workers = (async () => (launched++, recordedWorkerSession())) as WorkerFactory;
+      const checkpoints = new CheckpointStore(db.prisma, { root, keepLast: 5 });
+      expect(await executeRunAttempt({ prisma: db.prisma, checkpoints, executor: pool, seedsRoot, workers }, run.id, noCancel)).toBe("failed");
+      const failed = await db.prisma.run.findUniqueOrThrow({ where: { id: run.id } });
+      expect(failed.status).toBe("failed");
+      expect(failed.failureReason).toMatch(reason);
+      expect(launched).toBe(0);
+      expect(await db.prisma.bufferEntry.count({ where: { runId: run.id } })).toBe(0);
+    }
   });
 });

@@ -1,12 +1,13 @@
 import type { PrismaClient, Run } from "@azr/db";
-import { initialState, parseRunConfig, TASK_TYPES, type AzrState, type RunConfig } from "@azr/azr";
+import { createBuffers, initialState, parseRunConfig, TASK_TYPES, type AzrState, type RunConfig, type SeedingRound } from "@azr/azr";
 import type { CheckpointStore, ModelSaver } from "./checkpoints.ts";
 import { captureReproducibility, type WorkerDescription } from "./reproducibility.ts";
 import { stepMetrics } from "./metrics.ts";
 import type { Policy } from "./policy.ts";
 import { logRunEvent, transitionRun } from "./run-lifecycle.ts";
-import { StepEngine, type Executor, type StepOutcome } from "./step-engine.ts";
-import { bufferEntryData, discardStepsAfter, recordStep } from "./step-store.ts";
+import { loadSeedImport, type ImportedSeeds } from "./seed-import.ts";
+import { StepEngine, type Executor, type SeedingOutcome, type StepOutcome } from "./step-engine.ts";
+import { bufferEntryData, discardStepsAfter, recordStep, writeMetricPoints } from "./step-store.ts";
 
 // One attempt at a run: get a worker, restore the newest checkpoint (or start from the seeds),
 // run steps until done, checkpointing on the way. Everything it leaves behind is recorded so
@@ -36,12 +37,21 @@ export interface StepProgress {
   metrics: Record<string, number>;
 }
 
+export interface SeedingProgress {
+  runId: string;
+  round: SeedingRound;
+}
+
 export interface AttemptDeps {
   prisma: PrismaClient;
   checkpoints: CheckpointStore;
   workers: WorkerFactory;
   executor: Executor;
+  /** Absolute directory that run configs may name seed files in (admin config `seeds.root`). */
+  seedsRoot?: string;
   onStep?: (p: StepProgress) => void;
+  /** After each proposer batch of the seeding stage. */
+  onSeeding?: (p: SeedingProgress) => void;
   learnabilitySampleRate?: number;
   /** Relaunches of a lost worker within one attempt before the run fails (default 2). */
   maxRelaunches?: number;
@@ -116,6 +126,9 @@ async function launchOnce(deps: AttemptDeps, run: Run, config: RunConfig, contro
   });
   aborted.catch(() => {});
   const guard = <T>(p: Promise<T>): Promise<T> => Promise.race([p, aborted, ...(session ? [session.died] : [])]);
+  // Set when this launch ends: work a guard left running (a seeding stage whose worker died)
+  // must not write anything after that.
+  let ended = false;
 
   try {
     await deps.checkpoints.sweep(runId);
@@ -124,12 +137,19 @@ async function launchOnce(deps: AttemptDeps, run: Run, config: RunConfig, contro
     const own = await deps.checkpoints.latest(runId);
     const parent = !own && run.parentCheckpointId ? await parentCheckpoint(deps, run.parentCheckpointId) : undefined;
     const start = own ?? parent;
+    const mode = own ? "resume" : parent ? "fork" : "fresh";
+    // Only a fresh run is seeded; imported seeds are read before a worker is launched, so a bad
+    // file fails the run at once, before any buffer row is written.
+    const seedSource = mode === "fresh" ? config.azr.seedSource : undefined;
+    const imported = seedSource === "import" ? loadSeedImport(config, deps.seedsRoot) : undefined;
     // Fresh row: the provisioning transition just counted this launch in `attempt`.
     session = await guard(deps.workers(await prisma.run.findUniqueOrThrow({ where: { id: runId } }), config));
     await guard(session.load(start ? `${start.row.location}/model` : undefined));
-    let current: AzrState = start ? start.state : initialState(config);
+    let current: AzrState = start ? start.state : initialState(config, imported ?? {});
     await prisma.run.update({ where: { id: runId }, data: { reproducibility: captureReproducibility(session.describe?.() ?? null) as object } });
-    await prepareDatabaseFor(prisma, runId, current, own ? "resume" : parent ? "fork" : "fresh");
+    if (seedSource === "generate") await discardStepsAfter(prisma, runId, 0);
+    else await prepareDatabaseFor(prisma, runId, current, mode, imported ? { origin: "imported", metrics: bufferFigures(current) } : undefined);
+    if (imported) await logRunEvent(prisma, runId, { actor: "orchestrator", message: importSummary(imported, current), data: { seeding: { source: "import", ...bufferFigures(current) } } });
     await transitionRun(prisma, {
       runId,
       to: "running",
@@ -138,10 +158,22 @@ async function launchOnce(deps: AttemptDeps, run: Run, config: RunConfig, contro
         ? `resumed from the checkpoint of step ${own.row.step}`
         : parent
           ? `forked from run ${parent.row.runId} at step ${parent.row.step}`
-          : "worker ready; starting from the seed buffers",
+          : seedSource === "generate"
+            ? "worker ready; seeding the buffers with the policy"
+            : `worker ready; starting from the ${imported ? "imported " : ""}seed buffers`,
     });
 
     const engine = new StepEngine({ config, policy: session.policy, executor: deps.executor, learnabilitySampleRate: deps.learnabilitySampleRate });
+    if (seedSource === "generate") {
+      const seeded = await guard(
+        engine.seed(current.rng, async (round) => {
+          if (ended) throw new AttemptAborted();
+          deps.onSeeding?.({ runId, round });
+          await logRunEvent(prisma, runId, { actor: "orchestrator", message: roundSummary(round), data: { seeding: { ...round } } });
+        }),
+      );
+      current = await recordSeeding(prisma, runId, config, seeded);
+    }
     const total = config.schedule.totalSteps;
     while (current.step <= total) {
       const stopReason = control.stopRequested();
@@ -179,8 +211,62 @@ async function launchOnce(deps: AttemptDeps, run: Run, config: RunConfig, contro
     await transitionRun(prisma, { runId, to: "completed", actor: "orchestrator", reason: `all ${total} steps done` });
     return "completed";
   } finally {
+    ended = true;
     await session?.close().catch(() => {});
   }
+}
+
+function roundSummary(r: SeedingRound): string {
+  const kind = r.part === "triplets" ? "triplet" : "induction";
+  return `seeding ${kind} round ${r.round}/${r.maxRounds}: ${r.valid}/${r.proposed} proposals valid, ${r.added} new; ${r.size}/${r.target} ${kind} seeds`;
+}
+
+/** Buffer sizes a fresh run starts with, as metrics at step 0. */
+function bufferFigures(state: AzrState): Record<string, number> {
+  return { "seeding/triplets": state.buffers.deduction.size, "seeding/induction": state.buffers.induction.size };
+}
+
+function importSummary(imported: ImportedSeeds, state: AzrState): string {
+  const part = (kind: string, size: number, report: ImportedSeeds["sources"]["triplets"]) =>
+    report
+      ? `${size} ${kind} seeds from ${report.source} (${report.rows} rows${report.rows > size ? `; ${report.rows - size} exact duplicates or beyond maxPrograms dropped` : ""})`
+      : `the built-in ${kind} seed`;
+  return `imported ${part("triplet", state.buffers.deduction.size, imported.sources.triplets)} and ${part("induction", state.buffers.induction.size, imported.sources.induction)}`;
+}
+
+export class SeedingShortfallError extends Error {
+  override name = "SeedingShortfallError";
+}
+
+/** The seeding stage's result becomes the run's buffers, or the run fails. The reference
+ * (`_init_seed_dataset`) proposes until the target is reached and never trains on a partial
+ * seed set; the round cap is ours, so reaching it fails the run rather than training on fewer
+ * seeds than asked for. */
+async function recordSeeding(prisma: PrismaClient, runId: string, config: RunConfig, seeded: SeedingOutcome): Promise<AzrState> {
+  const { result: r, timings } = seeded;
+  const figures: Record<string, number> = {
+    "seeding/triplets": r.triplets.length,
+    "seeding/induction": r.induction.length,
+    "seeding/triplet_rounds": r.rounds.triplets,
+    "seeding/induction_rounds": r.rounds.induction,
+    "seeding/generate_ms": timings.generateMs,
+    "seeding/execute_ms": timings.executeMs,
+    "seeding/total_ms": timings.totalMs,
+  };
+  if (r.proposed.triplets > 0) figures["seeding/triplet_valid_rate"] = r.valid.triplets / r.proposed.triplets;
+  if (r.proposed.induction > 0) figures["seeding/induction_valid_rate"] = r.valid.induction / r.proposed.induction;
+  const parts = `${r.triplets.length}/${r.target} triplet seeds in ${r.rounds.triplets} rounds (${r.valid.triplets}/${r.proposed.triplets} proposals valid), ${r.induction.length}/${r.target} induction seeds in ${r.rounds.induction} rounds (${r.valid.induction}/${r.proposed.induction} valid)`;
+  if (!r.complete) {
+    await logRunEvent(prisma, runId, { level: "warn", actor: "orchestrator", message: `seeding fell short: ${parts}`, data: { seeding: figures } });
+    throw new SeedingShortfallError(
+      `seeding stopped after ${config.azr.seedMaxRounds} proposer batches per part short of its target: ${parts}; ` +
+        "raise azr.seedMaxRounds, or start from azr.seedSource 'identity' or 'import'",
+    );
+  }
+  const state: AzrState = { step: 1, rng: r.rng, buffers: createBuffers(config.azr.maxPrograms, r) };
+  await prepareDatabaseFor(prisma, runId, state, "fresh", { origin: "seed", metrics: figures });
+  await logRunEvent(prisma, runId, { actor: "orchestrator", message: `seeded the buffers with the policy: ${parts}, ${(timings.totalMs / 1000).toFixed(1)} s`, data: { seeding: figures } });
+  return state;
 }
 
 async function checkpoint(deps: AttemptDeps, runId: string, state: AzrState, session: WorkerSession, why: string) {
@@ -192,17 +278,31 @@ async function checkpoint(deps: AttemptDeps, runId: string, state: AzrState, ses
 }
 
 /** Makes the database agree with the state the attempt starts from: steps after it are
- * discarded (they will be re-run); a fresh run gets its seed entries, a fork a copy of the
- * buffers it inherits. */
-async function prepareDatabaseFor(prisma: PrismaClient, runId: string, state: AzrState, mode: "fresh" | "resume" | "fork") {
+ * discarded (they will be re-run); a fresh run gets its seed entries (with the seeding figures
+ * at step 0), a fork a copy of the buffers it inherits. The entries and figures are replaced in
+ * one transaction, so a relaunch that seeds again never leaves a mix of two seedings. */
+async function prepareDatabaseFor(
+  prisma: PrismaClient,
+  runId: string,
+  state: AzrState,
+  mode: "fresh" | "resume" | "fork",
+  seeds: { origin: "seed" | "imported"; metrics?: Record<string, number> } = { origin: "seed" },
+) {
   await discardStepsAfter(prisma, runId, state.step - 1);
   if (mode === "resume") return;
-  await prisma.bufferEntry.deleteMany({ where: { runId } });
-  await prisma.bufferEntry.createMany({
-    data: TASK_TYPES.flatMap((type) =>
-      state.buffers[type].entries().map((e) => bufferEntryData(runId, type, e.task, e.step, e.step === 0 ? "seed" : mode === "fork" ? "imported" : "proposed")),
-    ),
-  });
+  await prisma.$transaction(
+    async (tx) => {
+      await tx.bufferEntry.deleteMany({ where: { runId } });
+      await tx.bufferEntry.createMany({
+        data: TASK_TYPES.flatMap((type) =>
+          state.buffers[type].entries().map((e) => bufferEntryData(runId, type, e.task, e.step, e.step === 0 ? seeds.origin : mode === "fork" ? "imported" : "proposed")),
+        ),
+      });
+      await tx.metricSeries.deleteMany({ where: { runId, key: { startsWith: "seeding/" } } });
+      if (mode === "fresh" && seeds.metrics) await writeMetricPoints(tx, runId, 0, new Date(), seeds.metrics);
+    },
+    { timeout: 120_000 },
+  );
 }
 
 async function parentCheckpoint(deps: AttemptDeps, checkpointId: string) {

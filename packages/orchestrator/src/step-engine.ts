@@ -1,8 +1,13 @@
 import {
   planStep,
+  runSeeding,
   runStep,
   TASK_TYPES,
   type AzrState,
+  type RngState,
+  type SeedingResult,
+  type SeedingRound,
+  type TokenCounting,
   type FoldedStep,
   type GenerateRequest,
   type Generation,
@@ -15,6 +20,7 @@ import {
 } from "@azr/azr";
 import type { ExecRequest, ExecResult, RunRequest } from "@azr/protocol";
 import type { Completion, Policy, TrainSummary } from "./policy.ts";
+import { workerTokenCounting } from "./token-counts.ts";
 
 // One AZR step against a real policy and executor: plan (with the worker's token counts), then
 // @azr/azr's runStep (propose → validate → learnability → solve → judge → fold), then train.
@@ -71,36 +77,43 @@ export interface StepEngineOptions {
   keepLearnability?: (index: number) => boolean;
 }
 
-/** Token counts are the worker's (its tokenizer is the real one); planning asks for the counts of
- * the prompts it drew, then re-plans from the same RNG state until every count is known. An
- * unknown prompt counts as too long, so the first round walks the longest resampling path and
- * the second round, with real counts, only revisits prompts the first one drew. */
-async function planWithTokenizer(state: AzrState, config: RunConfig, policy: Policy, cache: Map<string, number>): Promise<StepPlan> {
-  for (let round = 0; round < 8; round++) {
-    const unknown = new Set<string>();
-    const plan = planStep({
-      config,
-      buffers: state.buffers,
-      rng: state.rng,
-      step: state.step,
-      countTokens: (text) => {
-        const n = cache.get(text);
-        if (n === undefined) unknown.add(text);
-        return n ?? Number.POSITIVE_INFINITY;
-      },
-    });
-    if (unknown.size === 0) return plan;
-    const texts = [...unknown];
-    const counts = await policy.countTokens(texts);
-    texts.forEach((t, i) => cache.set(t, counts[i]!));
-  }
-  throw new Error("planning did not settle on token counts after 8 rounds");
+export interface SeedingOutcome {
+  result: SeedingResult;
+  timings: { generateMs: number; executeMs: number; totalMs: number };
 }
 
 export class StepEngine {
-  private readonly tokenCache = new Map<string, number>();
+  /** One token-count cache for the steps and the seeding stage (token-counts.ts). */
+  private readonly tokens: TokenCounting;
 
-  constructor(private readonly opts: StepEngineOptions) {}
+  constructor(private readonly opts: StepEngineOptions) {
+    this.tokens = workerTokenCounting(opts.policy);
+  }
+
+  /** The seeding stage (azr-spec §4) through @azr/azr's `runSeeding`, with this policy and
+   * executor. Nothing it generates is kept for training. */
+  async seed(rng: RngState, onRound?: (round: SeedingRound) => void | Promise<void>): Promise<SeedingOutcome> {
+    const { config, policy, executor } = this.opts;
+    const t0 = Date.now();
+    const timings = { generateMs: 0, executeMs: 0, totalMs: 0 };
+    const io: StepIO = {
+      generate: async (requests) => {
+        const s = Date.now();
+        const got = await policy.generate({ prompts: requests.map((r) => r.prompt), n: 1, store: false, tag: "seeding" });
+        timings.generateMs += Date.now() - s;
+        return got.map((c) => ({ text: c[0]!.text, tokens: c[0]!.completionTokens }));
+      },
+      execute: async (requests) => {
+        const s = Date.now();
+        const results = await Promise.all(requests.map((r) => executor.run(r)));
+        timings.executeMs += Date.now() - s;
+        return results;
+      },
+    };
+    const result = await runSeeding(config, io, this.tokens, rng, { maxRounds: config.azr.seedMaxRounds, onRound });
+    timings.totalMs = Date.now() - t0;
+    return { result, timings };
+  }
 
   /** Runs the step through @azr/azr's `runStep` (which owns the step's semantics) with this
    * policy and executor behind its StepIO, and keeps what the control plane records. */
@@ -117,8 +130,7 @@ export class StepEngine {
       }
     };
 
-    if (this.tokenCache.size > 50_000) this.tokenCache.clear();
-    const plan = await planWithTokenizer(state, config, policy, this.tokenCache);
+    const plan = await this.tokens((countTokens) => planStep({ config, buffers: state.buffers, rng: state.rng, step: state.step, countTokens }));
     timings.planMs = Date.now() - t0;
 
     const completions = new Map<string, Completion>();

@@ -27,6 +27,7 @@ const INVALID_PROPOSALS = [
 
 export class RecordedResponsesPolicy implements Policy {
   private proposals = 0;
+  private inductionProposals = 0;
   private solves = 0;
   readonly trained: { rolloutId: string; advantage: number }[][] = [];
   private nextRollout = 0;
@@ -69,7 +70,9 @@ export class RecordedResponsesPolicy implements Policy {
     }
     if (body.includes("## Task: propose")) {
       const count = Number(/propose (\d+) inputs/.exec(body)?.[1] ?? 10);
-      const inputs = Array.from({ length: count }, (_, k) => fence("input", `'${"abcde".slice(0, (k % 5) + 1)}${k}'`));
+      // Vary the inputs between calls so repeated proposals for one program are new tasks.
+      const j = this.inductionProposals++;
+      const inputs = Array.from({ length: count }, (_, k) => fence("input", `'${"abcde".slice(0, (k % 5) + 1)}${k}${j > 0 ? `-${j}` : ""}'`));
       return answer("Strings of growing length cover the space.", ...inputs, fence("message", "Look at how each character of the string is treated."));
     }
     const i = this.solves++;
@@ -84,8 +87,10 @@ export class RecordedResponsesPolicy implements Policy {
   }
 }
 
-/** TEST DOUBLE: a WorkerSession around RecordedResponsesPolicy whose "model" is a small file. */
-export function recordedWorkerSession(policy = new RecordedResponsesPolicy(), opts: { failOnStep?: number } = {}) {
+/** TEST DOUBLE: a WorkerSession around RecordedResponsesPolicy whose "model" is a small file.
+ * `failOnStep` loses the worker in that step (counted as three generate calls per step, so with
+ * no seeding stage); `failOnGenerate` at that generate call of the session, whatever asks. */
+export function recordedWorkerSession(policy = new RecordedResponsesPolicy(), opts: { failOnStep?: number; failOnGenerate?: number } = {}) {
   // Step numbering restarts with each session, like a relaunched worker's.
   let generateCalls = 0;
   const failing: Policy = {
@@ -94,6 +99,7 @@ export function recordedWorkerSession(policy = new RecordedResponsesPolicy(), op
       // Three generate calls per step (propose, learnability, solve).
       generateCalls++;
       if (opts.failOnStep !== undefined && Math.ceil(generateCalls / 3) === opts.failOnStep) throw new WorkerLostError("worker exited (137): killed");
+      if (generateCalls === opts.failOnGenerate) throw new WorkerLostError("worker exited (137): killed");
       return policy.generate(b);
     },
     train: (i) => policy.train(i),
