@@ -21,6 +21,10 @@ export const CHART_GROUPS: { title: string; match: RegExp; label?: (key: string)
   { title: "Entropy", match: /^train\/entropy$/ },
   { title: "Trainer throughput (tokens/s)", match: /^train\/tokens_per_s$/ },
   { title: "Step time breakdown (ms)", match: /^time\//, label: (k) => k.slice("time/".length).replace(/_ms$/, "") },
+  // Periodic evaluation during training (packages/orchestrator/src/periodic-eval.ts): eval/<benchmark>/<score>.
+  { title: "Evaluation pass@1 per benchmark", match: /^eval\/[^/]+\/pass@1$/, label: (k) => k.split("/")[1]! },
+  { title: "Evaluation: accuracy and pass@k", match: /^eval\/[^/]+\/(accuracy|pass@(?!1$)\d+)$/, label: (k) => k.slice("eval/".length) },
+  { title: "Evaluation: problems solved of total", match: /^eval\/[^/]+\/(solved|total)$/, label: (k) => k.slice("eval/".length) },
   { title: "Advantage |mean|", match: /^advantage_abs\// , label: (k) => k.slice("advantage_abs/".length) },
 ];
 
