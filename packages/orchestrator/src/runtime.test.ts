@@ -1,7 +1,7 @@
 import { chmodSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { demoRunConfig } from "@azr/demo";
+import { DEMO_TINY_CONFIG, demoRunConfig, ensureDemoPolicy } from "@azr/demo";
 import { createTestDatabase, type TestDatabase } from "@azr/db/testing";
 import type { Database } from "@azr/db";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -118,6 +118,54 @@ describe("runtime: kill -9 of the real worker mid-step", () => {
       expect(lost.message).toMatch(/^worker lost \((disconnected|worker exited)/);
       const perStep = await db.prisma.rollout.groupBy({ by: ["step"], where: { runId: run.id, role: "propose" }, _count: true, orderBy: { step: "asc" } });
       expect(perStep.map((r) => r._count)).toEqual([1, 2, 3].map(() => 3 * config.azr.batchSize));
+    } finally {
+      await runtime.close();
+      await db.close();
+      await tdb.drop();
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+  }, 600_000);
+});
+
+// The seeding stage end to end: the real tiny worker serving the committed demo policy (a random
+// init writes nothing valid) proposes the seeds, the worker's tokenizer counts the prompts, the
+// bwrap executor validates them.
+describe("runtime: the seeding stage with the real tiny worker and the demo policy", () => {
+  it("seeds batchSize × seedBatchFactor triplets and induction tasks before step 1", async () => {
+    const tdb = await createTestDatabase("postgres");
+    const db = await tdb.open();
+    const dataDir = mkdtempSync(path.join(tmpdir(), "azr-runtime-seeding-"));
+    const policy = ensureDemoPolicy(dataDir);
+    const admin = adminConfigSchema.parse({
+      pools: [{ name: "local", launcher: "local", concurrency: 1 }],
+      models: { "tiny-demo": { backend: "tiny", source: { kind: "directory", path: policy.checkpoint }, tiny: { ...DEMO_TINY_CONFIG } } },
+    });
+    const runtime = await startRuntime({ db, dataDir, admin, executorRunners: 2 });
+    try {
+      const config = demoRunConfig({ azr: { seedSource: "generate", seedBatchFactor: 1 }, schedule: { totalSteps: 1, checkpointInterval: 1 }, optim: { lr: 1e-5 }, model: { name: "tiny-demo" } });
+      const target = config.azr.batchSize * config.azr.seedBatchFactor;
+      const owner = await db.prisma.user.create({ data: { name: "o" } });
+      const run = await db.prisma.run.create({
+        data: { name: "seeding", ownerId: owner.id, config: config as object, seed: 0n, poolName: "local", modelName: "tiny-demo", totalSteps: 1 },
+      });
+      await runtime.orchestrator.submit(run.id);
+      const ended = await runToEnd(db, run.id, 500_000);
+      expect(ended.failureReason).toBeNull();
+      expect(ended.status).toBe("completed");
+      const step = await db.prisma.step.findUniqueOrThrow({ where: { runId_index: { runId: run.id, index: 1 } } });
+      const seeds = await db.prisma.bufferEntry.findMany({ where: { runId: run.id, stepAdded: 0 } });
+      for (const type of ["abduction", "deduction", "induction"] as const) {
+        const mine = seeds.filter((s) => s.taskType === type);
+        expect(mine.length, type).toBe(target);
+        expect(mine.every((s) => s.origin === "seed" && s.createdAt <= step.startedAt)).toBe(true);
+      }
+      // Beyond the identity seed, the policy's own programs.
+      expect(new Set(seeds.filter((s) => s.taskType === "deduction").map((s) => s.program)).size).toBeGreaterThan(1);
+      const events = await db.prisma.runEvent.findMany({ where: { runId: run.id, message: { startsWith: "seed" } }, orderBy: { id: "asc" } });
+      expect(events[0]!.message).toMatch(/^seeding triplet round 1\/50: /);
+      expect(events.at(-1)!.message).toMatch(new RegExp(`^seeded the buffers with the policy: ${target}/${target} triplet seeds in \\d+ rounds`));
+      const figures = await db.prisma.metricSeries.findUniqueOrThrow({ where: { runId_key: { runId: run.id, key: "seeding/triplet_valid_rate" } } });
+      expect(figures.lastValue).toBeGreaterThan(0);
     } finally {
       await runtime.close();
       await db.close();
