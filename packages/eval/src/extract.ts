@@ -1,5 +1,4 @@
-import { extractAnswer, primeResponse, scanFences } from "@azr/azr";
-import type { TemplateStyle } from "./definition.ts";
+import { extractAnswer, scanFences } from "@azr/azr";
 
 // Reading a model's final answer out of its completion. The think/answer parsing is packages/azr's
 // (the same functions the training judge uses); what is added here is what benchmarks need:
@@ -32,20 +31,18 @@ export function lastBoxed(text: string): string | undefined {
   return undefined;
 }
 
-/** The `<answer>` body of a completion, or undefined when it has none. Completions of the `azr`
- * template are read with the primed `<think>` in front, as in training. */
-function answerTag(completion: string, style: TemplateStyle): string | undefined {
-  const response = style === "azr" ? primeResponse(completion) : completion;
-  if (!response.includes("<answer>")) return undefined;
-  return extractAnswer(response);
+/** The last `<answer>` body of a completion (packages/azr's extraction), or undefined when it has
+ * none. */
+function answerTag(completion: string): string | undefined {
+  return completion.includes("<answer>") ? extractAnswer(completion) : undefined;
 }
 
 export type Extracted = { ok: true; text: string; source: "answer-tag" | "boxed" | "answer-tag-boxed" } | { ok: false; reason: "format" };
 
 /** A math answer: the last \boxed{} inside the `<answer>` tag, else the tag's text; without a tag,
  * the last \boxed{} anywhere; with neither, a format failure (never counted as correct). */
-export function extractMathAnswer(completion: string, style: TemplateStyle): Extracted {
-  const tag = answerTag(completion, style);
+export function extractMathAnswer(completion: string): Extracted {
+  const tag = answerTag(completion);
   if (tag !== undefined) {
     const boxed = lastBoxed(tag);
     if (boxed !== undefined && boxed.trim() !== "") return { ok: true, text: boxed.trim(), source: "answer-tag-boxed" };
@@ -62,8 +59,8 @@ export type ExtractedProgram = { ok: true; program: string; source: "fence" | "a
 
 /** A program: within the `<answer>` tag when there is one (else the whole completion), the last
  * ```python fence, else the last fence of any tag; an answer tag holding bare code counts too. */
-export function extractProgram(completion: string, style: TemplateStyle): ExtractedProgram {
-  const tag = answerTag(completion, style);
+export function extractProgram(completion: string): ExtractedProgram {
+  const tag = answerTag(completion);
   const scope = tag ?? completion;
   const fences = scanFences(scope).filter((f) => f.body.trim() !== "");
   const python = fences.filter((f) => PYTHON_TAGS.has(f.tag));

@@ -8,3 +8,7 @@ export { buildPrompt } from "./prompt.ts";
 export { extractMathAnswer, extractProgram, lastBoxed } from "./extract.ts";
 export { passAtK, summarise } from "./passk.ts";
 export { parsePyJson, pySource } from "./pyjson.ts";
+export { scoreProblem, scoreProblems, createEvalExecutor } from "./score.ts";
+export type { ScoreItem, ScoreOptions } from "./score.ts";
+export { evaluateBenchmark, defaultKs } from "./evaluate.ts";
+export { normalizeAnswer } from "./math-normalize.ts";
