@@ -41,11 +41,11 @@ let firstChartMarked = false;
 /** A canvas line chart (uPlot: ~50 kB, draws tens of thousands of points per frame, no DOM per
  * point), resized with its container. The first chart drawn with data on a page load sets the
  * `azr:first-chart` performance mark (the web bench measures navigation start → this mark). */
-export function Chart({ title, lines, timeAxis = false, height = 200 }: { title: string; lines: Line[]; timeAxis?: boolean; height?: number }) {
+export function Chart({ title, lines, timeAxis = false, height = 200, points = false }: { title: string; lines: Line[]; timeAxis?: boolean; height?: number; points?: boolean }) {
   const box = useRef<HTMLDivElement>(null);
   const plot = useRef<uPlot | null>(null);
   const hasData = lines.some((l) => l.xs.length > 0);
-  const shape = `${timeAxis}|${lines.map((l) => `${l.label}:${l.color}`).join(",")}`;
+  const shape = `${timeAxis}|${points}|${lines.map((l) => `${l.label}:${l.color}`).join(",")}`;
 
   useEffect(() => {
     const el = box.current;
@@ -60,7 +60,7 @@ export function Chart({ title, lines, timeAxis = false, height = 200 }: { title:
         { stroke: "#8b95a3", grid: { stroke: "#232a33" }, ticks: { stroke: "#2a313b" } },
         { stroke: "#8b95a3", grid: { stroke: "#232a33" }, ticks: { stroke: "#2a313b" }, size: 52 },
       ],
-      series: [{ label: timeAxis ? "time" : "step" }, ...lines.map((l) => ({ label: l.label, stroke: l.color, width: 1.5, spanGaps: true, points: { show: false } }))],
+      series: [{ label: timeAxis ? "time" : "step" }, ...lines.map((l) => ({ label: l.label, stroke: l.color, width: 1.5, spanGaps: true, points: { show: points, size: 6 } }))],
       hooks: {
         draw: [
           (u: uPlot) => {

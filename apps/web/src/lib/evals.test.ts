@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { groupKeys } from "./metrics.ts";
-import { anyActive, extraPassKeys, headlineScore, latestScores, outcomeOf, scoreLines, type EvalRow } from "./evals.ts";
+import { anyActive, extraPassKeys, headlineScore, latestScores, latestScoresByRun, outcomeOf, scoreLines, type EvalRow } from "./evals.ts";
 
 const row = (over: Partial<EvalRow>): EvalRow => ({
   id: "e",
@@ -53,6 +53,24 @@ describe("evaluation views", () => {
       ["humaneval-plus", { evalId: "he", score: 0.5, step: 10 }],
       ["math500", { evalId: "new", score: 0.3, step: 5 }],
     ]);
+  });
+
+  it("gives the runs list one column per benchmark most runs have, and each run's latest score", () => {
+    const { benchmarks, byRun } = latestScoresByRun(
+      [
+        { ...row({ id: "1", benchmark: "math500" }), runId: "r1" },
+        { ...row({ id: "2", benchmark: "math500", scores: { "pass@1": 0.9 } }), runId: "r2" },
+        { ...row({ id: "3", benchmark: "aime24" }), runId: "r2" },
+        { ...row({ id: "4", benchmark: "humaneval-plus" }), runId: "r1" },
+        { ...row({ id: "5", benchmark: "humaneval-plus" }), runId: "r2" },
+        { ...row({ id: "6", benchmark: "gsm8k" }), runId: null }, // a catalogue model's: no run row
+      ],
+      2,
+    );
+    expect(benchmarks).toEqual(["humaneval-plus", "math500"]);
+    expect(byRun.get("r2")?.get("math500")?.score).toBe(0.9);
+    expect([...byRun.get("r2")!.keys()]).toEqual(["aime24", "humaneval-plus", "math500"]);
+    expect(byRun.has("null")).toBe(false);
   });
 
   it("groups a compared problem by which side solves it", () => {

@@ -74,6 +74,18 @@ export function latestScores(rows: readonly EvalRow[]): Map<string, LatestScore>
   return new Map([...best.entries()].sort((a, b) => a[0].localeCompare(b[0])).map(([bench, r]) => [bench, { evalId: r.id, score: headlineScore(r.scores)!, step: r.step }]));
 }
 
+/** Evaluation columns of a runs table: per run its latest score per benchmark, and the
+ * benchmarks to show a column for (those of most runs first, at most `maxColumns`). */
+export function latestScoresByRun(rows: readonly (EvalRow & { runId: string | null })[], maxColumns = 4): { benchmarks: string[]; byRun: Map<string, Map<string, LatestScore>> } {
+  const perRun = new Map<string, EvalRow[]>();
+  for (const r of rows) if (r.runId) perRun.set(r.runId, [...(perRun.get(r.runId) ?? []), r]);
+  const byRun = new Map([...perRun.entries()].map(([runId, rs]) => [runId, latestScores(rs)]));
+  const runsWith = new Map<string, number>();
+  for (const scores of byRun.values()) for (const b of scores.keys()) runsWith.set(b, (runsWith.get(b) ?? 0) + 1);
+  const benchmarks = [...runsWith.entries()].sort((x, y) => y[1] - x[1] || x[0].localeCompare(y[0])).slice(0, maxColumns).map(([b]) => b).sort();
+  return { benchmarks, byRun };
+}
+
 /** Where a problem lands when evaluation A is compared with B. */
 export type Outcome = "a-only" | "b-only" | "both" | "neither";
 export const OUTCOMES: readonly Outcome[] = ["a-only", "b-only", "both", "neither"];
