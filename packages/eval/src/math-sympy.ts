@@ -103,7 +103,8 @@ export type SympyVerdict = { equal: boolean; detail: string };
 /** How many checks go into one job. */
 export const SYMPY_CHECKS_PER_JOB = 64;
 
-function request(checks: readonly SympyCheck[], limitMs: number, memoryMb: number): RunRequest {
+/** One job checking `checks` in order (exported for the bench's per-answer baseline). */
+export function sympyRequest(checks: readonly SympyCheck[], limitMs: number, memoryMb: number): RunRequest {
   const limit = limitMs / 1000;
   return {
     id: "sympy",
@@ -128,11 +129,12 @@ export async function sympyEquivalent(
   }
   const out = new Array<SympyVerdict | undefined>(checks.length);
   let pending = checks.map((_, i) => i);
-  const perJob = Math.max(1, opts.perJob ?? SYMPY_CHECKS_PER_JOB);
   for (let round = 0; pending.length > 0; round++) {
+    // Up to perJob checks a job, but spread over every runner when there are fewer.
+    const perJob = Math.max(1, Math.min(opts.perJob ?? SYMPY_CHECKS_PER_JOB, Math.ceil(pending.length / executor.size)));
     const chunks: number[][] = [];
     for (let i = 0; i < pending.length; i += perJob) chunks.push(pending.slice(i, i + perJob));
-    const results: ExecResult[] = await executor.runAll(chunks.map((c) => request(c.map((i) => checks[i]!), opts.limitMs, opts.memoryMb)));
+    const results: ExecResult[] = await executor.runAll(chunks.map((c) => sympyRequest(c.map((i) => checks[i]!), opts.limitMs, opts.memoryMb)));
     const retry: number[] = [];
     chunks.forEach((chunk, j) => {
       const r = results[j]!;
