@@ -34,12 +34,16 @@ models:
     backend: vllm
     source: { kind: directory, path: models/qwen2.5-coder-7b }
 checkpoints: { root: /data/ckpt, keepLast: 5, keepBestBy: reward/solve/mean }
+seeds: { root: /data/azr-seeds }
 `,
     );
     const { config } = loadAdminConfig(file);
     expect(config.pools[0]).toMatchObject({ name: "h100", launcher: "docker", gpusPerWorker: 4, socketPath: "/var/run/docker.sock" });
     expect(config.models["qwen2.5-7b-coder"]).toMatchObject({ backend: "vllm", trustRemoteCode: false });
     expect(config.checkpoints).toEqual({ root: "/data/ckpt", keepLast: 5, keepBestBy: "reward/solve/mean" });
+    expect(config.seeds).toEqual({ root: "/data/azr-seeds" });
+    // Seed files come from <data dir>/seeds unless the file says otherwise.
+    expect(defaultAdminConfig.seeds).toEqual({ root: "seeds" });
   });
 
   it.each([

@@ -4,8 +4,9 @@ import { parse as parseYaml } from "yaml";
 import { z } from "zod";
 
 // The administrator's configuration: what compute exists (pools), which models may be trained
-// (catalogue), and where checkpoints go. Runs refer to pools and models by name only, so a run
-// config can never choose an image, a mount, a device, privileges or networking.
+// (catalogue), where checkpoints go and where seed files may be read from. Runs refer to pools
+// and models by name only, so a run config can never choose an image, a mount, a device,
+// privileges or networking; a seed file it names is read only from under the seed directory.
 
 const name = z.string().regex(/^[a-z0-9][a-z0-9._-]{0,62}$/, "must be lowercase letters, digits, '.', '_' or '-' (max 63)");
 /** Images are pinned by content digest so a tag moved on the registry cannot change what runs. */
@@ -89,6 +90,12 @@ export const adminConfigSchema = z
       })
       .strict()
       .default({ root: "checkpoints", keepLast: 3 }),
+    /** Seed files a run config may import (azr.seedSource 'import'): only files under this
+     * directory, named relative to it. Relative paths are under the data directory. */
+    seeds: z
+      .object({ root: z.string().min(1).default("seeds") })
+      .strict()
+      .default({ root: "seeds" }),
   })
   .strict();
 export type AdminConfig = z.infer<typeof adminConfigSchema>;

@@ -1,7 +1,7 @@
 import type { PrismaClient, RunStatus } from "@azr/db";
 import { findPool, type AdminConfig, type PoolConfig } from "./admin-config.ts";
 import type { CheckpointStore } from "./checkpoints.ts";
-import { executeRunAttempt, type StepProgress, type WorkerFactory } from "./run-attempt.ts";
+import { executeRunAttempt, type SeedingProgress, type StepProgress, type WorkerFactory } from "./run-attempt.ts";
 import { transitionRun } from "./run-lifecycle.ts";
 import type { QueuedRun, RunQueue } from "./run-queue.ts";
 import type { Executor } from "./step-engine.ts";
@@ -22,7 +22,10 @@ export interface OrchestratorOptions {
   checkpoints: CheckpointStore;
   /** How workers are launched for a pool (local child process, container, Kubernetes Job). */
   workersFor(pool: PoolConfig): WorkerFactory;
+  /** Absolute directory that run configs may name seed files in (admin config `seeds.root`). */
+  seedsRoot?: string;
   onStep?: (p: StepProgress) => void;
+  onSeeding?: (p: SeedingProgress) => void;
   log?: (line: string) => void;
   learnabilitySampleRate?: number;
 }
@@ -100,7 +103,9 @@ export class Orchestrator {
         checkpoints: this.o.checkpoints,
         workers: this.o.workersFor(pool),
         executor: this.o.executor,
+        seedsRoot: this.o.seedsRoot,
         onStep: this.o.onStep,
+        onSeeding: this.o.onSeeding,
         learnabilitySampleRate: this.o.learnabilitySampleRate,
       },
       run.id,

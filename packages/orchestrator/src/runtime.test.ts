@@ -1,4 +1,4 @@
-import { chmodSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { chmodSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { DEMO_TINY_CONFIG, demoRunConfig, ensureDemoPolicy } from "@azr/demo";
@@ -46,7 +46,16 @@ describe("runtime with the real tiny worker and the bwrap executor", () => {
   });
 
   it("runs a queued run to completion: generate, execute, train, checkpoint through the worker protocol", async () => {
-    const config = demoRunConfig({ schedule: { totalSteps: 2, checkpointInterval: 1 }, sampling: { maxResponseLength: 64 }, model: { name: "tiny-test" } });
+    // Its triplet seeds come from a file in the data directory's seed folder (admin seeds.root).
+    mkdirSync(path.join(dataDir, "seeds"));
+    const seedRows = [["'abc'", "'cba'"], ["'hello'", "'olleh'"]].map(([input, output]) => JSON.stringify({ snippet: "def f(s):\n    return s[::-1]", input, output, imports: [] }));
+    writeFileSync(path.join(dataDir, "seeds", "tiny_seed_io.jsonl"), seedRows.join("\n") + "\n");
+    const config = demoRunConfig({
+      azr: { seedSource: "import", seedTripletsFile: "tiny_seed_io.jsonl" },
+      schedule: { totalSteps: 2, checkpointInterval: 1 },
+      sampling: { maxResponseLength: 64 },
+      model: { name: "tiny-test" },
+    });
     const owner = await db.prisma.user.create({ data: { name: "o" } });
     const run = await db.prisma.run.create({
       data: { name: "real", ownerId: owner.id, config: config as object, seed: 0n, poolName: "local", modelName: "tiny-test", totalSteps: 2 },
@@ -65,6 +74,8 @@ describe("runtime with the real tiny worker and the bwrap executor", () => {
     expect(after.reproducibility).toMatchObject({ worker: { backend: "tiny", host: expect.stringMatching(/^local:/) } });
     const loss = await db.prisma.metricSeries.findUnique({ where: { runId_key: { runId: run.id, key: "train/tokens_per_s" } } });
     expect(loss?.count).toBe(2);
+    const seeds = await db.prisma.bufferEntry.findMany({ where: { runId: run.id, stepAdded: 0, taskType: "deduction" }, orderBy: { id: "asc" } });
+    expect(seeds.map((e) => [e.origin, e.input])).toEqual([["imported", "'abc'"], ["imported", "'hello'"]]);
   }, 300_000);
 });
 

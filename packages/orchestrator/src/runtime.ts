@@ -6,7 +6,7 @@ import { CheckpointStore } from "./checkpoints.ts";
 import { createLaunchers, type LauncherSettings, type WorkerCredentials } from "./launchers/index.ts";
 import { launchedWorkerFactory } from "./worker-sessions.ts";
 import { Orchestrator } from "./orchestrator.ts";
-import type { StepProgress, WorkerFactory } from "./run-attempt.ts";
+import type { SeedingProgress, StepProgress, WorkerFactory } from "./run-attempt.ts";
 import { transitionRun } from "./run-lifecycle.ts";
 import { InProcessRunQueue, PgBossRunQueue, type RunQueue } from "./run-queue.ts";
 
@@ -30,6 +30,8 @@ export interface RuntimeOptions {
    * (`auth.workerCredentials()`), so tokens are stored hashed and refused once the attempt ends. */
   workerCredentials?: WorkerCredentials;
   onStep?: (p: StepProgress) => void;
+  /** After each proposer batch of a run's seeding stage. */
+  onSeeding?: (p: SeedingProgress) => void;
   onWorkerLog?: (workerId: string, line: string) => void;
   log?: (line: string) => void;
 }
@@ -71,7 +73,9 @@ export async function startRuntime(o: RuntimeOptions): Promise<Runtime> {
       queue,
       executor,
       checkpoints,
+      seedsRoot: path.resolve(o.dataDir, admin.seeds.root),
       onStep: o.onStep,
+      onSeeding: o.onSeeding,
       log: o.log,
       workersFor: (pool): WorkerFactory => factories.get(pool.name)!,
     });
