@@ -48,6 +48,8 @@ async function main(): Promise<number> {
         if (demoRunId === p.runId) log("demo", formatProgress(p), { runId: p.runId, step: p.step, metrics: p.metrics });
         else log(`run ${p.runId.slice(0, 8)}`, `step ${p.step}/${p.totalSteps} done in ${((p.metrics["time/total_ms"] ?? 0) / 1000).toFixed(1)}s`, { runId: p.runId, step: p.step });
       },
+      onSeeding: ({ runId, round: r }) =>
+        log(demoRunId === runId ? "demo" : `run ${runId.slice(0, 8)}`, `seeding ${r.part} round ${r.round}/${r.maxRounds}: ${r.valid}/${r.proposed} valid, ${r.size}/${r.target} seeds`, { runId, seeding: r }),
     });
     log("orchestrator", `${runtime.queue.kind} queue, ${runtime.executor.size} sandboxed executor runners (${runtime.executor.backend.name}), checkpoints in ${runtime.checkpoints.options.root}`);
     plane = await startControlPlane(db, command.options, {
