@@ -169,6 +169,6 @@ export function harnessRequest(id: string, program: string, job: HarnessJob): Ru
       const limit = `${job.limitsMs[i]! / 1000}`;
       return a === "" ? limit : `${limit}, ${a}`;
     }),
-    limits: { timeoutMs: Math.min(120_000, total + 2000), memoryMb: job.memoryMb, maxValueBytes: MAX_VALUE_BYTES, maxOutputBytes: 64 * 1024 },
+    limits: { timeoutMs: Math.min(120_000, total + 5000), memoryMb: job.memoryMb, maxValueBytes: MAX_VALUE_BYTES, maxOutputBytes: 64 * 1024 },
   };
 }

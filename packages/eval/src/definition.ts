@@ -1,3 +1,4 @@
+import { fileURLToPath } from "node:url";
 import { z } from "zod";
 
 // Benchmarks are data: a definition names the file format, the scorer (by kind), the prompt
@@ -147,7 +148,7 @@ function io(name: string, title: string, mode: "input" | "output", extra: Partia
 }
 
 /** Where the shipped fixtures live (small hand-written files in each real format). */
-export const FIXTURES_DIR = new URL("../fixtures/", import.meta.url).pathname;
+export const FIXTURES_DIR = fileURLToPath(new URL("../fixtures/", import.meta.url));
 
 const PAPER_BENCHMARKS: BenchmarkDefinition[] = [
   code("humaneval-plus", "HumanEval+", "evalplus"),

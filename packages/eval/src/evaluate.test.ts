@@ -7,7 +7,7 @@ import type { EvaluateProgress } from "./result.ts";
 import { recordedPolicy } from "./testing/recorded-policy.ts";
 import { testSandbox } from "./testing/sandbox.ts";
 
-const sandbox = await testSandbox();
+const sandbox = await testSandbox(2);
 afterAll(async () => {
   await sandbox.pool?.close();
 });

@@ -102,6 +102,8 @@ export type SympyVerdict = { equal: boolean; detail: string };
 
 /** How many checks go into one job. */
 export const SYMPY_CHECKS_PER_JOB = 64;
+/** Sum of the per-check limits one job may carry (the executor caps a job at 120 s). */
+const JOB_BUDGET_MS = 110_000;
 
 /** One job checking `checks` in order (exported for the bench's per-answer baseline). */
 export function sympyRequest(checks: readonly SympyCheck[], limitMs: number, memoryMb: number): RunRequest {
@@ -128,12 +130,20 @@ export async function sympyEquivalent(
     throw new Error("math scoring needs an executor pool with sympy preloaded: create it with createEvalExecutor() or systemModules: [\"sympy\"]");
   }
   const out = new Array<SympyVerdict | undefined>(checks.length);
+  // Checks that were running when a job hit its overall limit (a computation the per-check timer
+  // could not interrupt, e.g. a huge power in C): they get a job of their own next time, and
+  // are judged not equal if that one times out too, so they cannot hold up the others.
+  const suspects = new Set<number>();
   let pending = checks.map((_, i) => i);
   for (let round = 0; pending.length > 0; round++) {
-    // Up to perJob checks a job, but spread over every runner when there are fewer.
-    const perJob = Math.max(1, Math.min(opts.perJob ?? SYMPY_CHECKS_PER_JOB, Math.ceil(pending.length / executor.size)));
+    // Up to perJob checks a job, spread over every runner when there are fewer, and never more
+    // than fit the executor's 120 s job limit at their own limits each.
+    const normal = pending.filter((i) => !suspects.has(i));
+    const fit = Math.max(1, Math.floor(JOB_BUDGET_MS / opts.limitMs));
+    const perJob = Math.max(1, Math.min(opts.perJob ?? SYMPY_CHECKS_PER_JOB, fit, Math.ceil(normal.length / executor.size)));
     const chunks: number[][] = [];
-    for (let i = 0; i < pending.length; i += perJob) chunks.push(pending.slice(i, i + perJob));
+    for (let i = 0; i < normal.length; i += perJob) chunks.push(normal.slice(i, i + perJob));
+    for (const i of pending) if (suspects.has(i)) chunks.push([i]);
     const results: ExecResult[] = await executor.runAll(chunks.map((c) => sympyRequest(c.map((i) => checks[i]!), opts.limitMs, opts.memoryMb)));
     const retry: number[] = [];
     chunks.forEach((chunk, j) => {
@@ -142,10 +152,14 @@ export async function sympyEquivalent(
         const o = r.calls[k]?.[0];
         if (o?.status === "ok") out[index] = { equal: o.value.t === "bool" && o.value.v, detail: "sympy" };
         else if (o?.status === "error") out[index] = { equal: false, detail: o.errorType === "_AzrTimeout" ? "sympy: time limit" : `sympy: ${o.errorType}: ${o.message.slice(0, 200)}` };
-        else if (o?.status === "timeout") out[index] = { equal: false, detail: "sympy: time limit" };
-        else if (r.status === "sandbox-failure" || round >= 3) out[index] = { equal: false, detail: `sympy job ${r.status}: ${r.error?.message ?? ""}`.trim() };
-        // Not reached because the job ended early: try again in a later job.
-        else retry.push(index);
+        else if (o?.status === "timeout" && suspects.has(index)) out[index] = { equal: false, detail: "sympy: time limit (job)" };
+        else if (r.status === "sandbox-failure" || round >= 5) out[index] = { equal: false, detail: `sympy job ${r.status}: ${r.error?.message ?? ""}`.trim() };
+        else {
+          // Cut short by the job's overall limit (`timeout`: not necessarily this check's doing)
+          // or never reached: tried again in a later job.
+          if (o?.status === "timeout") suspects.add(index);
+          retry.push(index);
+        }
       });
     });
     pending = retry;

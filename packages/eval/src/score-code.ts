@@ -24,6 +24,9 @@ export interface CodeScoreOptions {
 }
 
 export const DEFAULT_TESTS_PER_JOB = 256;
+/** Sum of per-test limits one job may carry (the executor caps a job at 120 s, harness load
+ * included). */
+const JOB_BUDGET_MS = 110_000;
 
 /** EvalPlus's per-test time limit: max(min limit, 4 × the canonical solution's time). */
 const GT_TIME_FACTOR = 4;
@@ -68,19 +71,28 @@ async function runCases(
   memoryMb: number,
   perJob: number,
 ): Promise<{ outcome: (CallOutcome | undefined)[]; job: ExecResult[] }> {
-  const chunks: number[] = [];
-  for (let i = 0; i < cases.length; i += perJob) chunks.push(i);
+  // Consecutive cases, at most perJob a job and never more than the sum of their own limits
+  // allows inside the executor's 120 s job limit: a job cut short by its overall limit would
+  // report tests as failed that never had their own time.
+  const chunks: [number, number][] = [];
+  for (let from = 0; from < cases.length; ) {
+    let to = from;
+    let budget = 0;
+    while (to < cases.length && to - from < perJob && (to === from || budget + cases[to]!.limitMs <= JOB_BUDGET_MS)) budget += cases[to++]!.limitMs;
+    chunks.push([from, to]);
+    from = to;
+  }
   const jobs = await executor.runAll(
-    chunks.map((from, j) => {
-      const slice = cases.slice(from, from + perJob);
+    chunks.map(([from, to], j) => {
+      const slice = cases.slice(from, to);
       return harnessRequest(`code-${j}`, program, { mode, limitsMs: slice.map((c) => c.limitMs), args: slice.map((c) => c.args), memoryMb });
     }),
   );
   const outcome: (CallOutcome | undefined)[] = [];
   const job: ExecResult[] = [];
-  chunks.forEach((from, j) => {
+  chunks.forEach(([from, to], j) => {
     const r = jobs[j]!;
-    for (let k = 0; k < Math.min(perJob, cases.length - from); k++) {
+    for (let k = 0; k < to - from; k++) {
       outcome.push(r.calls[k]?.[0]);
       job.push(r);
     }

@@ -8,8 +8,8 @@ import { testSandbox } from "./testing/sandbox.ts";
 // Every scorer on the shipped fixtures against recorded answers whose verdicts were checked by
 // hand (fixtures/answers/*.jsonl, each with its reason), run in the real bubblewrap sandbox.
 
-const code = await testSandbox();
-const math = await testSandbox({ sympy: true, runners: 1 });
+const code = await testSandbox(0);
+const math = await testSandbox(1, { sympy: true, runners: 1 });
 afterAll(async () => {
   await code.pool?.close();
   await math.pool?.close();

@@ -4,7 +4,6 @@ import { createExecutor, type ExecutorPool } from "@azr/executor";
 // RLIMIT_NPROC counts per uid, so sharing other suites' uids while their fork-bomb cases run in
 // parallel would make both flaky.
 const UID_BASE = 2_000_106_000;
-let next = 0;
 
 export interface TestSandbox {
   pool: ExecutorPool | undefined;
@@ -12,8 +11,10 @@ export interface TestSandbox {
   unavailable: string;
 }
 
-export async function testSandbox(opts: { sympy?: boolean; runners?: number } = {}): Promise<TestSandbox> {
-  const uidBase = UID_BASE + 10 * next++;
+/** `slot` (0–99) keeps the pools of different test files (which run in parallel) on different
+ * host uids. */
+export async function testSandbox(slot: number, opts: { sympy?: boolean; runners?: number } = {}): Promise<TestSandbox> {
+  const uidBase = UID_BASE + 10 * slot;
   try {
     const pool = await createExecutor({ backend: "bwrap", runners: opts.runners ?? 2, bwrap: { uidBase }, systemModules: opts.sympy ? ["sympy"] : [] });
     return { pool, unavailable: "" };
