@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { BwrapBackend } from "./bwrap.ts";
 import { DockerBackend } from "./docker.ts";
 import { ExecutorPool } from "./pool.ts";
+import { DEBIAN_DIST_PACKAGES } from "./system-modules.ts";
 import { runHostileSuite } from "./testing/hostile-suite.ts";
 
 // These tests need a Docker daemon and the executor image (CI starts dockerd and builds the
@@ -61,8 +62,19 @@ describe.skipIf(!hasDaemon)("docker backend", () => {
       expect(info.Mounts).toHaveLength(1);
       expect(info.Mounts[0]).toMatchObject({ Type: "bind", Destination: "/run/azr", RW: false });
       expect(existsSync(info.Mounts[0]!.Source)).toBe(false);
-      expect(Object.keys(info.HostConfig.Tmpfs ?? {})).toEqual(["/tmp"]);
+      // /tmp, and an empty read-only tmpfs hiding the image's python3-sympy (scoring pools only).
+      expect(Object.keys(info.HostConfig.Tmpfs ?? {})).toEqual(["/tmp", DEBIAN_DIST_PACKAGES]);
     }
+  });
+
+  it("keeps the image's sympy out of reach of an ordinary pool, even via sys.path", async () => {
+    const r = await pool.run({
+      id: "no-sympy",
+      kind: "run",
+      program: `import sys\nsys.path.append(${JSON.stringify(DEBIAN_DIST_PACKAGES)})\ndef f():\n    import sympy\n    return 1`,
+      calls: [""],
+    });
+    expect(r.calls[0]?.[0]).toMatchObject({ status: "error", errorType: "ModuleNotFoundError" });
   });
 
   it("leaves jobs no way back to the runner's socket", async () => {
@@ -106,6 +118,26 @@ describe.skipIf(!hasDaemon)("docker backend", () => {
     expect(examples).toEqual([]);
     expect(differences).toBe(0);
     expect(a.filter((r) => r.status === "ok").length).toBeGreaterThan(fixtures.length);
+  }, 240_000);
+
+  it("a scoring pool preloads the image's sympy and decides equivalences like bwrap", async () => {
+    const scoring = await new ExecutorPool(new DockerBackend({ installationId: `${installationId}-scoring`, systemModules: ["sympy"] }), { runners: 1, startTimeoutMs: 120_000 }).start();
+    try {
+      expect(scoring.runtime?.preloaded?.[0]).toMatch(/^sympy \d/);
+      const r = await scoring.run({
+        id: "eq",
+        kind: "run",
+        program: "import sympy\ndef f(a, b):\n    return sympy.simplify(sympy.sympify(a) - sympy.sympify(b)) == 0",
+        calls: ["'x + 1', '1 + x'", "'x + 1', 'x + 2'"],
+        limits: { memoryMb: 1024 },
+      });
+      expect(r.calls.map((c) => c[0])).toEqual([
+        { status: "ok", value: { t: "bool", v: true } },
+        { status: "ok", value: { t: "bool", v: false } },
+      ]);
+    } finally {
+      await scoring.close();
+    }
   }, 240_000);
 
   it("also works over the daemon's attach stream", async () => {
