@@ -5,9 +5,12 @@ export { AuthService, SCOPES, SESSION_COOKIE, CSRF_HEADER, scopeAtLeast, type Pr
 export { FailedAuthLimiter } from "./auth/rate-limit.ts";
 export { generateToken, hashToken, tokenKind, API_TOKEN_PREFIX, WORKER_TOKEN_PREFIX } from "./auth/tokens.ts";
 export { DatabaseRunControl, type RunControl } from "./run-control.ts";
+export { DatabaseEvalControl, type EvalControl } from "./eval-control.ts";
 export { RunNotifier } from "./notifier.ts";
 export { openApiDocument, REST_ROUTES } from "./rest.ts";
 export type { ApiServices, ApiContext } from "./trpc.ts";
 export type * from "./dto.ts";
-export type { Series, Bucket, LatestValue, StepPoints } from "./features/metrics/metrics.handler.ts";
+export type { Series, Bucket } from "./features/metrics/downsample.ts";
+export type { LatestValue, StepPoints } from "./features/metrics/metrics.handler.ts";
 export type { Comparison, ConfigDifference, SummaryRow } from "./features/compare/compare.handler.ts";
+export type { EvalComparison, CompareSide } from "./features/evals/evals.handler.ts";

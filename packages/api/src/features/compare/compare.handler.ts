@@ -2,7 +2,8 @@ import { TRPCError } from "@trpc/server";
 import type { Database } from "@azr/db";
 import type { z } from "zod";
 import type { JsonValue } from "../../dto.ts";
-import { downsample, latest, type LatestValue, type Series } from "../metrics/metrics.handler.ts";
+import { downsample, type Series } from "../metrics/downsample.ts";
+import { latest, type LatestValue } from "../metrics/metrics.handler.ts";
 import type { compareInput } from "./compare.schema.ts";
 
 export interface ConfigDifference {
@@ -80,8 +81,12 @@ export async function compareRuns(db: Database, input: z.output<typeof compareIn
   const withSeries = input.series && input.keys.length > 0;
   // Independent reads, concurrently. With series, the summary comes from the buckets (every point
   // of every series falls in one on the shared range), so the points are read once, not twice.
+  // The runs are read with plain SQL: Prisma compiled its id-list query anew on every call.
   const [runs, series, summaryRows] = await Promise.all([
-    db.prisma.run.findMany({ where: { id: { in: input.runIds } } }),
+    db.sql.query<Comparison["runs"][number] & { config: unknown }>(
+      `SELECT id, name, status::text AS status, "currentStep", "totalSteps", config FROM "Run" WHERE id = ANY($1::text[])`,
+      [input.runIds],
+    ),
     withSeries ? downsample(db.sql, { runIds: input.runIds, keys: input.keys, axis: "step", points: input.points }, { sharedRange: true }) : Promise.resolve([]),
     withSeries ? latest(db.sql, { runIds: input.runIds, keys: input.keys }) : summarize(db, input.runIds, input.keys),
   ]);

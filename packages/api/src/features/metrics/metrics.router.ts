@@ -1,7 +1,8 @@
 import { tracked } from "@trpc/server";
 import { liveAuthCheck, readProcedure, router } from "../../trpc.ts";
 import { assertRunsExist, loadRun } from "../common.ts";
-import { downsample, latest, metricKeys, pointsAfter } from "./metrics.handler.ts";
+import { downsample } from "./downsample.ts";
+import { latest, metricKeys, pointsAfter } from "./metrics.handler.ts";
 import { keysInput, latestInput, pointsInput, pointsSubscriptionInput, seriesInput } from "./metrics.schema.ts";
 
 export const metricsRouter = router({
