@@ -57,6 +57,50 @@ describe.each(testBackends)("runs router (%s)", (backend) => {
     expect((await alice.runs.list({ pool: "gpu" })).items).toEqual([]);
   });
 
+  it("lists each run exactly as runs.get shows it (same keys in the same order), less config and reproducibility", async () => {
+    const alice = await as("alice");
+    const parent = await seedRun(t.db, t.users.alice, { name: "50%_off", tags: ["shape"], status: "completed", steps: 10, checkpointSteps: [5] });
+    const plain = await seedRun(t.db, t.users.bob, { name: "50x-off", tags: ["shape"] });
+    const checkpoint = await t.db.prisma.checkpoint.findFirstOrThrow({ where: { runId: parent.id } });
+    // Every nullable column set, a seed past 2^53, a millisecond in each timestamp.
+    const full = await seedRun(t.db, t.users.alice, { name: "a\\b", tags: ["shape", "more"] });
+    await t.db.prisma.run.update({
+      where: { id: full.id },
+      data: {
+        status: "failed",
+        seed: 2n ** 60n + 1n,
+        notes: 'quote " and\nnewline',
+        priority: -3,
+        attempt: 2,
+        parentRunId: parent.id,
+        parentCheckpointId: checkpoint.id,
+        failureReason: "worker lost",
+        startedAt: new Date(Date.UTC(2026, 1, 3, 4, 5, 6, 7)),
+        finishedAt: new Date(Date.UTC(2026, 1, 3, 5, 6, 7, 890)),
+      },
+    });
+    for (const [i, run] of [parent, plain, full].entries()) await t.db.prisma.run.update({ where: { id: run.id }, data: { createdAt: new Date(Date.UTC(2026, 0, 1, 0, 0, i)) } });
+    const items = (await alice.runs.list({ tag: "shape" })).items;
+    expect(items.map((r) => r.id)).toEqual([full.id, plain.id, parent.id]);
+    for (const item of items) {
+      const { config, reproducibility, ...summary } = await alice.runs.get({ id: item.id });
+      expect(config).toBeDefined();
+      expect(reproducibility).toBeDefined();
+      expect(JSON.stringify(item)).toBe(JSON.stringify(summary));
+    }
+    expect(items[0]).toMatchObject({ seed: "1152921504606846977", startedAt: "2026-02-03T04:05:06.007Z", parentCheckpointId: checkpoint.id, ownerName: "alice" });
+    // The name filter is a case-insensitive substring: %, _ and \ are literal characters.
+    const named = async (name: string) => (await alice.runs.list({ tag: "shape", name })).items.map((r) => r.name);
+    expect(await named("0%_O")).toEqual(["50%_off"]);
+    expect(await named("_")).toEqual(["50%_off"]);
+    expect(await named("a\\b")).toEqual(["a\\b"]);
+    expect(await named("%")).toEqual(["50%_off"]);
+    // A cursor run that no longer matches the filter still pages on from its place.
+    await t.db.prisma.run.update({ where: { id: plain.id }, data: { tags: ["moved"] } });
+    expect((await alice.runs.list({ tag: "shape", cursor: plain.id })).items.map((r) => r.id)).toEqual([parent.id]);
+    expect((await alice.runs.list({ tag: "shape", cursor: "00000000-0000-4000-8000-000000000000" })).items).toEqual([]);
+  });
+
   it("reader sees every run but cannot create or change one", async () => {
     const reader = await as("reader");
     const run = await seedRun(t.db, t.users.alice, { name: "read-me" });
