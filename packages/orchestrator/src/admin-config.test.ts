@@ -4,6 +4,7 @@ import path from "node:path";
 import { parseRunConfig } from "@azr/azr";
 import { afterAll, describe, expect, it } from "vitest";
 import { AdminConfigError, defaultAdminConfig, loadAdminConfig } from "./admin-config.ts";
+import { BenchmarkCatalog } from "./eval-benchmarks.ts";
 
 const dir = mkdtempSync(path.join(tmpdir(), "azr-admin-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -67,4 +68,27 @@ seeds: { root: /data/azr-seeds }
       expect(nested.ok).toBe(false);
     },
   );
+
+  it("points built-in benchmarks at the user's data (relative to the admin file) and defines new ones; bad entries are named", () => {
+    const file = write(
+      "benchmarks.yaml",
+      `pools: [{ name: local, launcher: local }]
+models: { tiny: { backend: tiny, source: { kind: random-init } } }
+benchmarks:
+  humaneval-plus: { source: data/HumanEvalPlus.jsonl }
+  my-math: { title: Our exam, kind: math, format: math-jsonl, source: /srv/exam.jsonl, promptTemplates: { azr: azr-math, base: base-math },
+             decoding: { temperature: 0, topP: 1, maxTokens: 2048, n: 1 }, limits: { timeoutMs: 2000, memoryMb: 512 } }
+`,
+    );
+    const { config } = loadAdminConfig(file);
+    const catalog = new BenchmarkCatalog(config.benchmarks);
+    expect(catalog.resolve("humaneval-plus").source).toBe(path.join(dir, "data/HumanEvalPlus.jsonl"));
+    expect(catalog.resolve("my-math")).toMatchObject({ name: "my-math", kind: "math", source: "/srv/exam.jsonl" });
+    expect(catalog.list().find((b) => b.name === "my-math")).toMatchObject({ origin: "custom", title: "Our exam" });
+    expect(catalog.list().find((b) => b.name === "humaneval-plus")).toMatchObject({ origin: "configured" });
+    expect(catalog.list().find((b) => b.name === "math500")).toMatchObject({ origin: "builtin", source: null });
+    const bad = write("bad-bench.yaml", `pools: [{ name: local, launcher: local }]\nmodels: { tiny: { backend: tiny, source: { kind: random-init } } }\nbenchmarks: { math500: { decoding: { temperature: -1 } }, other: { kind: code } }\n`);
+    expect(() => loadAdminConfig(bad)).toThrow(/benchmarks\.math500: invalid benchmark overrides: decoding\.temperature: /);
+    expect(() => loadAdminConfig(bad)).toThrow(/benchmarks\.other: invalid benchmark definition: /);
+  });
 });

@@ -2,6 +2,7 @@ import { existsSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { parse as parseYaml } from "yaml";
 import { z } from "zod";
+import { BenchmarkCatalog, resolveBenchmarkSources } from "./eval-benchmarks.ts";
 
 // The administrator's configuration: what compute exists (pools), which models may be trained
 // (catalogue), where checkpoints go and where seed files may be read from. Runs refer to pools
@@ -96,8 +97,21 @@ export const adminConfigSchema = z
       .object({ root: z.string().min(1).default("seeds") })
       .strict()
       .default({ root: "seeds" }),
+    /** Benchmarks: overrides of a built-in one (most often `source`: the file or directory of the
+     * user's copy of the data; relative paths are relative to the admin file) or new definitions. */
+    benchmarks: z.record(z.string().regex(/^[a-z0-9][a-z0-9-]{0,63}$/, "must be lower-case letters, digits and dashes"), z.unknown()).default({}),
   })
-  .strict();
+  .strict()
+  .superRefine((config, ctx) => {
+    const catalog = new BenchmarkCatalog(config.benchmarks);
+    for (const name of Object.keys(config.benchmarks)) {
+      try {
+        catalog.resolve(name);
+      } catch (e) {
+        ctx.addIssue({ code: "custom", path: ["benchmarks", name], message: (e as Error).message });
+      }
+    }
+  });
 export type AdminConfig = z.infer<typeof adminConfigSchema>;
 
 /** What a fresh install gets: one local CPU pool and the tiny model. */
@@ -131,7 +145,8 @@ export function loadAdminConfig(file: string | undefined): { config: AdminConfig
     const issues = parsed.error.issues.map((i) => `${i.path.join(".") || "(root)"}: ${i.message}`);
     throw new AdminConfigError(`admin config ${file} is invalid:\n  ${issues.join("\n  ")}`);
   }
-  return { config: parsed.data, source: path.resolve(file) };
+  const config = { ...parsed.data, benchmarks: resolveBenchmarkSources(parsed.data.benchmarks, path.dirname(path.resolve(file))) };
+  return { config, source: path.resolve(file) };
 }
 
 export function findPool(config: AdminConfig, poolName: string): PoolConfig | undefined {

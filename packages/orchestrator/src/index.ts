@@ -13,3 +13,8 @@ export * from "./worker-sessions.ts";
 export * from "./launchers/index.ts";
 export * from "./runtime.ts";
 export * from "./reproducibility.ts";
+export * from "./eval-benchmarks.ts";
+export * from "./eval-store.ts";
+export * from "./eval-runner.ts";
+export * from "./eval-jobs.ts";
+export * from "./periodic-eval.ts";

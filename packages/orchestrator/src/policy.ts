@@ -11,6 +11,9 @@ export interface GenerateBatch {
   /** keep the rollouts on the worker for `train` */
   store: boolean;
   tag: string;
+  /** Decoding for this batch instead of the run config's sampling (evaluation: greedy, the
+   * benchmark's token budget). */
+  decoding?: { temperature: number; topP: number; maxTokens: number };
 }
 
 export interface Completion {
@@ -58,14 +61,15 @@ export class WorkerPolicy implements Policy {
   async generate(batch: GenerateBatch): Promise<Completion[][]> {
     if (batch.prompts.length === 0) return [];
     const { sampling } = this.config;
+    const d = batch.decoding;
     const r = await this.client.generate(
       {
         prompts: batch.prompts,
         n: batch.n,
-        temperature: sampling.temperature,
-        topP: sampling.topP,
-        topK: sampling.topK,
-        maxTokens: sampling.maxResponseLength,
+        temperature: d ? d.temperature : sampling.temperature,
+        topP: d ? d.topP : sampling.topP,
+        topK: d ? -1 : sampling.topK,
+        maxTokens: d ? d.maxTokens : sampling.maxResponseLength,
         tag: batch.tag,
         store: batch.store,
       },

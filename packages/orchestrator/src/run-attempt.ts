@@ -8,6 +8,9 @@ import { logRunEvent, transitionRun } from "./run-lifecycle.ts";
 import { loadSeedImport, type ImportedSeeds } from "./seed-import.ts";
 import { StepEngine, type Executor, type SeedingOutcome, type StepOutcome } from "./step-engine.ts";
 import { bufferEntryData, discardStepsAfter, recordStep, writeMetricPoints } from "./step-store.ts";
+import { BenchmarkCatalog } from "./eval-benchmarks.ts";
+import { evalExecutors, type EvalExecutor, type EvalExecutors } from "./eval-runner.ts";
+import { periodicEvalDue, runPeriodicEval, type PeriodicEvalOutcome } from "./periodic-eval.ts";
 
 // One attempt at a run: get a worker, restore the newest checkpoint (or start from the seeds),
 // run steps until done, checkpointing on the way. Everything it leaves behind is recorded so
@@ -46,7 +49,8 @@ export interface AttemptDeps {
   prisma: PrismaClient;
   checkpoints: CheckpointStore;
   workers: WorkerFactory;
-  executor: Executor;
+  /** The sandbox pool: the steps' programs and periodic evaluations' scoring. */
+  executor: Executor & EvalExecutor;
   /** Absolute directory that run configs may name seed files in (admin config `seeds.root`). */
   seedsRoot?: string;
   onStep?: (p: StepProgress) => void;
@@ -55,6 +59,13 @@ export interface AttemptDeps {
   learnabilitySampleRate?: number;
   /** Relaunches of a lost worker within one attempt before the run fails (default 2). */
   maxRelaunches?: number;
+  /** Benchmarks for the run config's periodic evaluation (default: the built-in ones). */
+  benchmarks?: BenchmarkCatalog;
+  /** Pools that score periodic evaluations (default: `executor` for every benchmark, which
+   * cannot score math: that needs the runtime's scoring pool). */
+  evalExecutors?: EvalExecutors;
+  /** After a periodic evaluation: its scores, recorded as metrics of the step. */
+  onEval?: (p: { runId: string; step: number; outcomes: PeriodicEvalOutcome[] }) => void;
 }
 
 export type AttemptEnd = "completed" | "cancelled" | "paused" | "failed";
@@ -206,6 +217,18 @@ async function launchOnce(deps: AttemptDeps, run: Run, config: RunConfig, contro
       deps.onStep?.({ runId, step: outcome.step, totalSteps: total, outcome, metrics });
       if (outcome.step % config.schedule.checkpointInterval === 0 || outcome.step === total) {
         await checkpoint(deps, runId, current, session, `step ${outcome.step}`);
+      }
+      // After the checkpoint, so the evaluation row links to it when the step has one.
+      if (periodicEvalDue(config.eval, outcome.step)) {
+        const outcomes = await runPeriodicEval(
+          { prisma, executors: deps.evalExecutors ?? evalExecutors(deps.executor, async () => deps.executor), benchmarks: deps.benchmarks ?? new BenchmarkCatalog() },
+          run,
+          config.eval,
+          session.policy,
+          outcome.step,
+          { guard, isFatal: (e) => e instanceof AttemptAborted || isWorkerLoss(e) },
+        );
+        deps.onEval?.({ runId, step: outcome.step, outcomes });
       }
     }
     await transitionRun(prisma, { runId, to: "completed", actor: "orchestrator", reason: `all ${total} steps done` });

@@ -13,7 +13,10 @@ import PgBoss from "pg-boss";
 //    the database stays the record, so a restart loses no queued run either.
 
 export interface QueuedRun {
+  /** The run's id; for an eval job (kind `eval`), the job's id. */
   runId: string;
+  /** What waits: a run (default) or an eval job. Both take one slot of their pool. */
+  kind?: "run" | "eval";
   pool: string;
   priority: number;
   /** When the run entered the queue (its `queuedAt`): with runId, identifies this queueing. */
@@ -141,7 +144,7 @@ export class PgBossRunQueue implements RunQueue {
       const name = queueName(pool.name);
       // One pg-boss worker per slot: each holds at most one run at a time.
       for (let i = 0; i < pool.concurrency; i++) {
-        await this.boss.work<{ runId: string; pool: string; priority: number; queuedAt: string }>(
+        await this.boss.work<{ runId: string; kind?: "run" | "eval"; pool: string; priority: number; queuedAt: string }>(
           name,
           { batchSize: 1, pollingIntervalSeconds: this.polling, priority: true },
           async ([job]) => {
@@ -157,7 +160,7 @@ export class PgBossRunQueue implements RunQueue {
     await this.connect();
     await this.boss.send(
       queueName(run.pool),
-      { runId: run.runId, pool: run.pool, priority: run.priority, queuedAt: run.queuedAt.toISOString() },
+      { runId: run.runId, ...(run.kind === "eval" ? { kind: "eval" as const } : {}), pool: run.pool, priority: run.priority, queuedAt: run.queuedAt.toISOString() },
       { id: jobId(run), priority: run.priority, retryLimit: 0, expireInHours: 23 },
     );
   }

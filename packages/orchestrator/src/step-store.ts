@@ -22,7 +22,7 @@ export function storableText(text: string): string {
   return text.includes("\u0000") ? text.replaceAll("\u0000", "\uFFFD") : text;
 }
 
-function storableJson(value: unknown): Prisma.InputJsonValue | undefined {
+export function storableJson(value: unknown): Prisma.InputJsonValue | undefined {
   if (value === null || value === undefined) return undefined;
   return JSON.parse(storableText(JSON.stringify(value)).replaceAll("\\u0000", "\\ufffd")) as Prisma.InputJsonValue;
 }
@@ -135,6 +135,8 @@ export async function discardStepsAfter(prisma: PrismaClient, runId: string, ste
         WHERE s.id = c.id`,
       runId,
     );
+    // Periodic evaluations of discarded steps are re-run with them.
+    await tx.evalResult.deleteMany({ where: { runId, origin: "periodic", step: { gt: step } } });
     await tx.run.update({ where: { id: runId }, data: { currentStep: step } });
     return removed.count;
   });

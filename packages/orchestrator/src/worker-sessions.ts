@@ -2,9 +2,10 @@ import { randomBytes } from "node:crypto";
 import { chownSync, mkdirSync } from "node:fs";
 import path from "node:path";
 import type { Run } from "@azr/db";
-import type { RunConfig } from "@azr/azr";
+import { defaultRunConfig, type RunConfig } from "@azr/azr";
 import type { ModelEntry, PoolConfig } from "./admin-config.ts";
-import { DockerLauncher, startLaunchedWorker, WorkerExitedError, type Launcher, type WorkerCredentials } from "./launchers/index.ts";
+import type { EvalWorkerFactory, EvalWorkerRequest, EvalWorkerSession } from "./eval-jobs.ts";
+import { DockerLauncher, ephemeralWorkerCredentials, startLaunchedWorker, WorkerExitedError, type Launcher, type WorkerCredentials } from "./launchers/index.ts";
 import { WorkerPolicy } from "./policy.ts";
 import { WorkerLostError, type WorkerFactory, type WorkerSession } from "./run-attempt.ts";
 
@@ -52,36 +53,73 @@ async function hubHostFor(o: WorkerSessionOptions): Promise<string> {
   return "127.0.0.1";
 }
 
+/** A worker launched through the pool's launcher serving one catalogue model, not loaded yet:
+ * shared by run attempts and eval jobs. */
+async function launchModelWorker(
+  o: WorkerSessionOptions,
+  w: { id: string; attempt: number; workerId: string; modelName: string; credentials: WorkerCredentials | undefined },
+) {
+  const entry = o.models[w.modelName];
+  if (!entry) throw new Error(`model "${w.modelName}" is not in the model catalogue (known: ${Object.keys(o.models).join(", ")})`);
+  const modelPath = entry.source.kind === "directory" ? relativeToDataRoot(o.dataRoot, path.resolve(o.dataRoot, entry.source.path)) : undefined;
+  const started = await startLaunchedWorker({
+    launcher: o.launcher,
+    hubHost: await hubHostFor(o),
+    connectTimeoutMs: o.connectTimeoutMs,
+    credentials: w.credentials,
+    spec: {
+      runId: w.id,
+      attempt: w.attempt,
+      workerId: w.workerId,
+      backend: entry.backend,
+      model: { name: w.modelName, path: modelPath },
+      dataRoot: o.dataRoot,
+      gpus: o.pool.gpusPerWorker,
+      resources: o.pool.resources,
+      pool: o.pool,
+    },
+  });
+  const { client } = started;
+  const died = started.died.catch((e: unknown) => {
+    throw new WorkerLostError(e instanceof WorkerExitedError ? e.message.split("\n")[0]! : String(e));
+  });
+  died.catch(() => {});
+  return {
+    started,
+    client,
+    died,
+    /** Loads the model (seed and optimizer for training), then a checkpoint's weights if given. */
+    async load(seed: number, optimizer: { lr: number; weightDecay: number } | undefined, checkpointModelDir: string | undefined) {
+      const isTiny = entry.backend === "tiny";
+      await client.load(
+        {
+          model: isTiny ? "tiny" : (modelPath ?? (entry.source.kind === "hub" ? entry.source.id : w.modelName)),
+          tiny: isTiny ? entry.tiny : undefined,
+          seed,
+          checkpoint: isTiny ? modelPath : undefined,
+          trustRemoteCode: entry.trustRemoteCode,
+          ...(optimizer ? { optimizer } : {}),
+        },
+        { timeoutMs: 1_800_000 },
+      );
+      if (checkpointModelDir) await client.request("restore", { path: relativeToDataRoot(o.dataRoot, checkpointModelDir) }, { timeoutMs: 1_800_000 });
+    },
+  };
+}
+
 export function launchedWorkerFactory(o: WorkerSessionOptions): WorkerFactory {
   return async (run: Run, config: RunConfig): Promise<WorkerSession> => {
-    const entry = o.models[run.modelName];
-    if (!entry) throw new Error(`model "${run.modelName}" is not in the model catalogue (known: ${Object.keys(o.models).join(", ")})`);
-    const modelPath = entry.source.kind === "directory" ? relativeToDataRoot(o.dataRoot, path.resolve(o.dataRoot, entry.source.path)) : undefined;
-    const started = await startLaunchedWorker({
-      launcher: o.launcher,
-      hubHost: await hubHostFor(o),
-      connectTimeoutMs: o.connectTimeoutMs,
+    const w = await launchModelWorker(o, {
+      id: run.id,
+      attempt: run.attempt,
+      workerId: `run-${run.id.slice(0, 8)}-a${run.attempt}-${randomBytes(3).toString("hex")}`,
+      modelName: run.modelName,
       credentials: o.credentials,
-      spec: {
-        runId: run.id,
-        attempt: run.attempt,
-        workerId: `run-${run.id.slice(0, 8)}-a${run.attempt}-${randomBytes(3).toString("hex")}`,
-        backend: entry.backend,
-        model: { name: run.modelName, path: modelPath },
-        dataRoot: o.dataRoot,
-        gpus: o.pool.gpusPerWorker,
-        resources: o.pool.resources,
-        pool: o.pool,
-      },
     });
-    const { client } = started;
-    const died = started.died.catch((e: unknown) => {
-      throw new WorkerLostError(e instanceof WorkerExitedError ? e.message.split("\n")[0]! : String(e));
-    });
-    died.catch(() => {});
+    const { client, started } = w;
     return {
       policy: new WorkerPolicy(client, config),
-      died,
+      died: w.died,
       describe: () => ({
         backend: client.hello.backend,
         versions: client.hello.versions,
@@ -95,22 +133,33 @@ export function launchedWorkerFactory(o: WorkerSessionOptions): WorkerFactory {
           return { bytes: (await client.request("save", { path: relativeToDataRoot(o.dataRoot, dir) }, { timeoutMs: 600_000 })).bytes };
         },
       },
-      async load(checkpointModelDir) {
-        const isTiny = entry.backend === "tiny";
-        await client.load(
-          {
-            model: isTiny ? "tiny" : (modelPath ?? (entry.source.kind === "hub" ? entry.source.id : run.modelName)),
-            tiny: isTiny ? entry.tiny : undefined,
-            seed: config.seed,
-            checkpoint: isTiny ? modelPath : undefined,
-            trustRemoteCode: entry.trustRemoteCode,
-            optimizer: { lr: config.optim.lr, weightDecay: config.optim.weightDecay },
-          },
-          { timeoutMs: 1_800_000 },
-        );
-        if (checkpointModelDir) await client.request("restore", { path: relativeToDataRoot(o.dataRoot, checkpointModelDir) }, { timeoutMs: 1_800_000 });
-      },
+      load: (checkpointModelDir) => w.load(config.seed, { lr: config.optim.lr, weightDecay: config.optim.weightDecay }, checkpointModelDir),
       close: () => started.close(),
     };
+  };
+}
+
+/** Eval jobs' workers: launched like a run's (same pool, launcher and catalogue), named after the
+ * job, loaded with the catalogue model and then the checkpoint's weights when one is evaluated.
+ * Their token is an in-memory secret of the job's own hub: an eval job is no run attempt for the
+ * API's worker-token records. */
+export function launchedEvalWorkerFactory(o: WorkerSessionOptions): EvalWorkerFactory {
+  return async (request: EvalWorkerRequest): Promise<EvalWorkerSession> => {
+    const id = `eval-${request.jobId}`;
+    const w = await launchModelWorker(o, {
+      id,
+      attempt: request.attempt,
+      workerId: `eval-${request.jobId.slice(0, 8)}-a${request.attempt}-${randomBytes(3).toString("hex")}`,
+      modelName: request.modelName,
+      credentials: ephemeralWorkerCredentials,
+    });
+    try {
+      await Promise.race([w.load(0, undefined, request.checkpointModelDir), w.died]);
+    } catch (e) {
+      await w.started.close().catch(() => {});
+      throw e;
+    }
+    // Every evaluation batch carries its own decoding; the run-config defaults are never used.
+    return { policy: new WorkerPolicy(w.client, defaultRunConfig()), died: w.died, close: () => w.started.close() };
   };
 }
