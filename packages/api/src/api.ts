@@ -1,6 +1,7 @@
 import type { Database } from "@azr/db";
-import { defaultAdminConfig, type AdminConfig } from "@azr/orchestrator";
+import { BenchmarkCatalog, defaultAdminConfig, type AdminConfig } from "@azr/orchestrator";
 import { AuthService, type AuthOptions } from "./auth/auth-service.ts";
+import { DatabaseEvalControl, type EvalControl } from "./eval-control.ts";
 import { createHttpHandler, type HttpOptions } from "./http.ts";
 import { RunNotifier } from "./notifier.ts";
 import { appRouter } from "./root.ts";
@@ -13,6 +14,8 @@ export interface CreateApiOptions extends HttpOptions {
   admin?: AdminConfig;
   /** The orchestrator's implementation; default: database transitions only. */
   runControl?: RunControl;
+  /** The orchestrator's implementation; default: database transitions only. */
+  evalControl?: EvalControl;
   auth?: AuthOptions;
   /** An AuthService the caller already holds (the server shares one with the orchestrator's
    * worker credentials); `auth` options are then ignored. */
@@ -24,11 +27,14 @@ export interface CreateApiOptions extends HttpOptions {
 
 /** Everything the server mounts: HTTP handler, WebSocket upgrade handler, and the services. */
 export function createApi(options: CreateApiOptions) {
+  const admin = options.admin ?? defaultAdminConfig;
   const services: ApiServices = {
     db: options.db,
     auth: options.authService ?? new AuthService(options.db, options.auth),
-    admin: options.admin ?? defaultAdminConfig,
+    admin,
     runControl: options.runControl ?? new DatabaseRunControl(options.db.prisma),
+    evalControl: options.evalControl ?? new DatabaseEvalControl(options.db.prisma),
+    benchmarks: new BenchmarkCatalog(admin.benchmarks),
     notifier: options.notifier ?? new RunNotifier(),
     subscriptionAuthRecheckMs: options.subscriptionAuthRecheckMs ?? 15_000,
   };

@@ -1,4 +1,4 @@
-import type { ApiToken, BufferEntry, Checkpoint, Prisma, Rollout, Run, RunEvent, Worker } from "@azr/db";
+import type { ApiToken, BufferEntry, Checkpoint, EvalProblemResult, EvalResult, Prisma, Rollout, Run, RunEvent, Worker } from "@azr/db";
 
 // What the API returns: plain JSON (ISO dates, bigints as decimal strings), so tRPC needs no
 // transformer and the REST surface and Python callers see exactly the same shapes.
@@ -260,4 +260,88 @@ export function bufferEntryDto(b: BufferEntry): BufferEntryDto {
     origin: b.origin,
     createdAt: b.createdAt.toISOString(),
   };
+}
+
+/** An evaluation as lists show it: everything but its settings (the resolved benchmark
+ * definition, decoding, template and overrides), which `evals.get` adds. */
+export interface EvalSummaryDto {
+  id: string;
+  runId: string | null;
+  checkpointId: string | null;
+  /** The checkpoint's step (periodic evaluations: the training step). */
+  step: number | null;
+  modelName: string | null;
+  benchmark: string;
+  status: EvalResult["status"];
+  origin: EvalResult["origin"];
+  jobId: string | null;
+  poolName: string | null;
+  priority: number;
+  createdById: string | null;
+  createdByName: string | null;
+  /** pass@1 (pass@k), accuracy, solved, total. */
+  scores: Record<string, number>;
+  error: string | null;
+  problemsTotal: number;
+  problemsDone: number;
+  createdAt: string;
+  startedAt: string | null;
+  finishedAt: string | null;
+}
+
+export interface EvalDto extends EvalSummaryDto {
+  settings: JsonValue;
+}
+
+export function evalSummaryDto(e: Omit<EvalResult, "settings"> & { createdBy?: { name: string } | null }): EvalSummaryDto {
+  return {
+    id: e.id,
+    runId: e.runId,
+    checkpointId: e.checkpointId,
+    step: e.step,
+    modelName: e.modelName,
+    benchmark: e.benchmark,
+    status: e.status,
+    origin: e.origin,
+    jobId: e.jobId,
+    poolName: e.poolName,
+    priority: e.priority,
+    createdById: e.createdById,
+    createdByName: e.createdBy?.name ?? null,
+    scores: e.scores as Record<string, number>,
+    error: e.error,
+    problemsTotal: e.problemsTotal,
+    problemsDone: e.problemsDone,
+    createdAt: e.createdAt.toISOString(),
+    startedAt: iso(e.startedAt),
+    finishedAt: iso(e.finishedAt),
+  };
+}
+
+export function evalDto(e: EvalResult & { createdBy?: { name: string } | null }): EvalDto {
+  return { ...evalSummaryDto(e), settings: json(e.settings) };
+}
+
+export interface EvalSampleDto {
+  completion: string;
+  /** What was graded: the program, the final answer, the predicted input or output. */
+  extracted: string | null;
+  correct: boolean;
+  /** pass, wrong-answer, format, syntax, runtime-error, timeout, memory, output-limit, sandbox-failure */
+  status: string;
+  detail: string | null;
+}
+
+export interface EvalProblemDto {
+  problemId: string;
+  index: number;
+  correct: number;
+  n: number;
+  solved: boolean;
+  prompt: string;
+  samples: EvalSampleDto[];
+}
+
+export function evalProblemDto(p: EvalProblemResult): EvalProblemDto {
+  return { problemId: p.problemId, index: p.index, correct: p.correct, n: p.n, solved: p.solved, prompt: p.prompt, samples: p.samples as unknown as EvalSampleDto[] };
 }

@@ -13,3 +13,4 @@ export type * from "./dto.ts";
 export type { Series, Bucket } from "./features/metrics/downsample.ts";
 export type { LatestValue, StepPoints } from "./features/metrics/metrics.handler.ts";
 export type { Comparison, ConfigDifference, SummaryRow } from "./features/compare/compare.handler.ts";
+export type { EvalComparison, CompareSide } from "./features/evals/evals.handler.ts";

@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { compareInput } from "./features/compare/compare.schema.ts";
+import { cancelEvalInput, compareEvalsInput, getEvalInput, listEvalsInput, startEvalInput } from "./features/evals/evals.schema.ts";
 import { listEventsInput } from "./features/events/events.schema.ts";
 import { keysInput, latestInput, pointsInput, seriesInput } from "./features/metrics/metrics.schema.ts";
 import { listCheckpointsInput } from "./features/checkpoints/checkpoints.schema.ts";
@@ -79,6 +80,7 @@ const rolloutQuery = {
   cursor: "string",
 } as const;
 const bufferQuery = { taskType: "list", origin: "string", stepFrom: "number", stepTo: "number", search: "string", order: "string", limit: "number", cursor: "string" } as const;
+const evalListQuery = { runId: "string", runIds: "list", benchmark: "string", model: "string", status: "list", origin: "string", jobId: "string", limit: "number", cursor: "string" } as const;
 const seriesQuery = { runIds: "list", keys: "list", axis: "string", points: "number", from: "number", to: "number" } as const;
 
 export const REST_ROUTES: RestRoute[] = [
@@ -100,6 +102,12 @@ export const REST_ROUTES: RestRoute[] = [
   { method: "GET", path: "/api/v1/metrics/latest", procedure: "metrics.latest", summary: "Latest value of each metric", schema: latestInput, queryParams: ["runIds", "keys"], input: ({ query }) => q(query, { runIds: "list", keys: "list" }) },
   { method: "GET", path: "/api/v1/metrics/keys", procedure: "metrics.keys", summary: "Metric keys the runs logged", schema: keysInput, queryParams: ["runIds"], input: ({ query }) => q(query, { runIds: "list" }) },
   { method: "POST", path: "/api/v1/compare", procedure: "compare.runs", summary: "Config diff, summary table and aligned series of runs", schema: compareInput, input: ({ body }) => body },
+  { method: "GET", path: "/api/v1/evals", procedure: "evals.list", summary: "List evaluations (filters: run, benchmark, model, status, origin, job)", schema: listEvalsInput, queryParams: Object.keys(evalListQuery), input: ({ query }) => q(query, evalListQuery) },
+  { method: "POST", path: "/api/v1/evals", procedure: "evals.start", summary: "Evaluate a run's checkpoint or a catalogue model on benchmarks (one queued job)", schema: startEvalInput, input: ({ body }) => body },
+  { method: "GET", path: "/api/v1/evals/{id}", procedure: "evals.get", summary: "One evaluation with a page of per-problem results", schema: getEvalInput, queryParams: ["limit", "afterIndex", "solved"], input: ({ params, query }) => ({ ...q(query, { limit: "number", afterIndex: "number", solved: "boolean" }), ...params }) },
+  { method: "POST", path: "/api/v1/evals/{id}/cancel", procedure: "evals.cancel", summary: "Cancel a queued or running evaluation", schema: cancelEvalInput, input: ({ body, params }) => withBody(body ?? {}, params) },
+  { method: "GET", path: "/api/v1/evals/{a}/compare/{b}", procedure: "evals.compare", summary: "Two evaluations of one benchmark problem by problem (solved by A only, B only, both, neither)", schema: compareEvalsInput, queryParams: ["category", "limit", "afterIndex"], input: ({ params, query }) => ({ ...q(query, { category: "string", limit: "number", afterIndex: "number" }), ...params }) },
+  { method: "GET", path: "/api/v1/benchmarks", procedure: "evals.benchmarks", summary: "Benchmarks this server can evaluate (built-in and configured) and their data sources", schema: z.undefined(), input: () => undefined },
   { method: "GET", path: "/api/v1/pools", procedure: "pools.list", summary: "Resource pools (admin configuration)", schema: z.undefined(), input: () => undefined },
   { method: "GET", path: "/api/v1/models", procedure: "models.list", summary: "Model catalogue (admin configuration)", schema: z.undefined(), input: () => undefined },
   { method: "GET", path: "/api/v1/workers", procedure: "workers.list", summary: "Workers", schema: listWorkersInput, queryParams: ["runId", "status", "limit"], input: ({ query }) => q(query, { runId: "string", status: "list", limit: "number" }) },

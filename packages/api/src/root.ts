@@ -1,6 +1,7 @@
 import { catalogueRouters } from "./features/catalogue/index.ts";
 import { checkpointsRouter } from "./features/checkpoints/checkpoints.router.ts";
 import { compareRouter } from "./features/compare/compare.router.ts";
+import { evalsRouter } from "./features/evals/evals.router.ts";
 import { eventsRouter } from "./features/events/events.router.ts";
 import { metricsRouter } from "./features/metrics/metrics.router.ts";
 import { runsRouter } from "./features/runs/runs.router.ts";
@@ -16,6 +17,7 @@ export const appRouter = router({
   compare: compareRouter,
   events: eventsRouter,
   checkpoints: checkpointsRouter,
+  evals: evalsRouter,
   tokens: tokensRouter,
   ...catalogueRouters,
 });

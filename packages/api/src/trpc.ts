@@ -1,9 +1,10 @@
 import { initTRPC, TRPCError } from "@trpc/server";
 import type { Database, Run } from "@azr/db";
-import type { AdminConfig } from "@azr/orchestrator";
+import type { AdminConfig, BenchmarkCatalog } from "@azr/orchestrator";
 import { ZodError } from "zod";
 import { scopeAtLeast, type AuthResult, type AuthService, type Principal, type Scope } from "./auth/auth-service.ts";
 import type { RunNotifier } from "./notifier.ts";
+import type { EvalControl } from "./eval-control.ts";
 import type { RunControl } from "./run-control.ts";
 
 export interface ApiServices {
@@ -11,6 +12,9 @@ export interface ApiServices {
   auth: AuthService;
   admin: AdminConfig;
   runControl: RunControl;
+  evalControl: EvalControl;
+  /** The benchmarks evaluations may name: built-in ones with the admin file's on top. */
+  benchmarks: BenchmarkCatalog;
   notifier: RunNotifier;
   /** How often live subscriptions re-check that their token is still valid. */
   subscriptionAuthRecheckMs: number;
