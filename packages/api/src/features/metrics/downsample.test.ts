@@ -1,3 +1,4 @@
+import { Rng } from "@azr/azr";
 import type { Database } from "@azr/db";
 import { createTestDatabase, testBackends, type TestDatabase } from "@azr/db/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -5,19 +6,13 @@ import { downsample, type Series } from "./downsample.ts";
 
 // The two ways a series is bucketed — its points read whole and bucketed here, or aggregated by
 // PostgreSQL once a request passes its budget — must give the same buckets to the bit, or a chart
-// would change when a compare adds one more run.
+// would change when a compare adds one more run. The data is random from a fixed seed, so a
+// failure reproduces.
 
-/** Deterministic PRNG (mulberry32), so a failure reproduces. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+const seeded = (seed: number) => {
+  const rng = Rng.fromSeed(seed);
+  return () => rng.float();
+};
 
 const T0 = Date.UTC(2026, 0, 1);
 
@@ -51,7 +46,7 @@ describe.each(testBackends)("downsampling (%s)", (backend) => {
     tdb = await createTestDatabase(backend);
     db = await tdb.open();
     const owner = await db.prisma.user.create({ data: { name: "owner" } });
-    const rand = prng(20261125);
+    const rand = seeded(20261125);
     for (const name of ["r1", "r2", "r3"]) {
       const run = await db.prisma.run.create({ data: { name, ownerId: owner.id, config: {}, seed: 1n, poolName: "local", modelName: "tiny", totalSteps: 1 } });
       runs.push(run.id);
@@ -83,7 +78,7 @@ describe.each(testBackends)("downsampling (%s)", (backend) => {
   ];
 
   it("gives the same buckets read whole as aggregated by PostgreSQL, on either axis, any range and bucket count", async () => {
-    const rand = prng(7);
+    const rand = seeded(7);
     let compared = 0;
     // Every requested series comes back, empty ones included, in (run, key) order.
     const order = (await db.sql.query<{ id: string }>(`SELECT "runId" || '/' || key AS id FROM "MetricSeries" ORDER BY "runId", key`)).map((r) => r.id);
