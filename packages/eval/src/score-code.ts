@@ -70,15 +70,16 @@ async function runCases(
   cases: readonly { args: string; limitMs: number }[],
   memoryMb: number,
   perJob: number,
+  budgetMs: number,
 ): Promise<{ outcome: (CallOutcome | undefined)[]; job: ExecResult[] }> {
-  // Consecutive cases, at most perJob a job and never more than the sum of their own limits
-  // allows inside the executor's 120 s job limit: a job cut short by its overall limit would
-  // report tests as failed that never had their own time.
+  // Consecutive cases, at most perJob a job and no more than the sum of their own limits allows
+  // within `budgetMs`: for candidates that is the executor's job limit, since a job cut short by
+  // its overall limit would fail tests that never had their own time.
   const chunks: [number, number][] = [];
   for (let from = 0; from < cases.length; ) {
     let to = from;
     let budget = 0;
-    while (to < cases.length && to - from < perJob && (to === from || budget + cases[to]!.limitMs <= JOB_BUDGET_MS)) budget += cases[to++]!.limitMs;
+    while (to < cases.length && to - from < perJob && (to === from || budget + cases[to]!.limitMs <= budgetMs)) budget += cases[to++]!.limitMs;
     chunks.push([from, to]);
     from = to;
   }
@@ -100,6 +101,11 @@ async function runCases(
   return { outcome, job };
 }
 
+/** The program never loaded (syntax error, an exception at import): no test ran. */
+function loadFailed(r: ExecResult): boolean {
+  return (r.status === "syntax" || r.status === "error") && r.calls.every((c) => c[0] === undefined || c[0].status === "not-run");
+}
+
 const groundTruths = new WeakMap<EvalPlusTests, Promise<GroundTruth>>();
 
 /** EvalPlus's ground truth: the canonical solution's outputs and times on every input, computed
@@ -115,15 +121,16 @@ function groundTruth(p: CodeProblem & { tests: EvalPlusTests }, executor: Execut
       let pending = inputs.map((_, i) => i);
       // A job cut short (its overall limit) leaves cases unreached: run those again.
       for (let round = 0; pending.length > 0 && round < 4; round++) {
-        const { outcome, job } = await runCases(executor, program, "call", pending.map((i) => ({ args: inputs[i]!, limitMs: GROUND_TRUTH_LIMIT_MS })), memoryMb, perJob);
+        // Packed by count only: a job cut short by its overall limit is simply run again.
+        const { outcome, job } = await runCases(executor, program, "call", pending.map((i) => ({ args: inputs[i]!, limitMs: GROUND_TRUTH_LIMIT_MS })), memoryMb, perJob, Infinity);
         const retry: number[] = [];
         pending.forEach((index, k) => {
           const o = outcome[k];
           if (o?.status === "ok" && o.value.t === "tuple" && o.value.v.length === 2) {
             const [secs, value] = o.value.v as [PyValue, PyValue];
             expected[index] = { ok: true, value, seconds: secs.t === "float" && typeof secs.v === "number" ? secs.v : 0 };
-          } else if (o === undefined || o.status === "not-run") {
-            if (job[k]!.status === "syntax" || (job[k]!.status === "error" && job[k]!.calls.length === 0)) {
+          } else if (o === undefined || o.status === "not-run" || o.status === "timeout") {
+            if (loadFailed(job[k]!)) {
               expected[index] = { ok: false, why: `canonical solution does not load: ${job[k]!.error?.type}: ${job[k]!.error?.message}` };
             } else retry.push(index);
           } else {
@@ -140,17 +147,19 @@ function groundTruth(p: CodeProblem & { tests: EvalPlusTests }, executor: Execut
   return gt;
 }
 
-function testCases(p: CodeProblem, def: BenchmarkDefinition, gt: GroundTruth | undefined): { cases: TestCase[]; skipped: number } {
+function testCases(p: CodeProblem, def: BenchmarkDefinition, gt: GroundTruth | undefined): { cases: TestCase[]; skipped: string } {
   const t = p.tests;
   switch (t.format) {
     case "evalplus": {
       const cases: TestCase[] = [];
       let skipped = 0;
+      let why = "";
       const add = (kind: "base" | "plus", inputs: string[], exp: Expected[]) => {
         inputs.forEach((args, i) => {
           const e = exp[i]!;
           if (!e.ok) {
             skipped++;
+            why ||= e.why;
             return;
           }
           cases.push({
@@ -164,11 +173,11 @@ function testCases(p: CodeProblem, def: BenchmarkDefinition, gt: GroundTruth | u
       };
       add("base", t.base, gt!.base);
       if (def.evalplusTests !== "base") add("plus", t.plus, gt!.plus);
-      return { cases, skipped };
+      return { cases, skipped: skipped ? `${skipped} inputs skipped: ${why}` : "" };
     }
     case "check":
       // human-eval runs the whole check program under one 3 s limit.
-      return { cases: [{ label: "check program", args: "", limitMs: Math.max(3000, p.timeLimitMs), judge: () => undefined }], skipped: 0 };
+      return { cases: [{ label: "check program", args: "", limitMs: Math.max(3000, p.timeLimitMs), judge: () => undefined }], skipped: "" };
     case "stdio":
       return {
         cases: t.cases.map((c, i) => ({
@@ -177,7 +186,7 @@ function testCases(p: CodeProblem, def: BenchmarkDefinition, gt: GroundTruth | u
           limitMs: p.timeLimitMs,
           judge: (out) => (out.t === "str" ? stdioMismatch(out.v, c.output) : `stdout came back as ${out.t}`),
         })),
-        skipped: 0,
+        skipped: "",
       };
     case "functional":
       return {
@@ -187,7 +196,7 @@ function testCases(p: CodeProblem, def: BenchmarkDefinition, gt: GroundTruth | u
           limitMs: p.timeLimitMs,
           judge: (out) => (functionalEqual(out, c.output) ? undefined : `expected ${show(c.output)}, got ${show(out)}`),
         })),
-        skipped: 0,
+        skipped: "",
       };
   }
 }
@@ -236,22 +245,22 @@ async function scoreSample(
   p: CodeProblem,
   completion: string,
   cases: TestCase[],
-  skipped: number,
+  skipped: string,
   def: BenchmarkDefinition,
   perJob: number,
 ): Promise<SampleResult> {
   const got = extractProgram(completion);
   if (!got.ok) return { completion, extracted: null, correct: false, status: "format", detail: "no code block in the answer" };
-  if (cases.length === 0) return { completion, extracted: got.program, correct: false, status: "sandbox-failure", detail: `no usable tests (${skipped} inputs skipped: the canonical solution fails on them)` };
+  if (cases.length === 0) return { completion, extracted: got.program, correct: false, status: "sandbox-failure", detail: `no usable tests (${skipped})` };
   const program = harnessProgram(programSource(p, got.program), p.entryPoint);
-  const { outcome, job } = await runCases(executor, program, harnessMode(p), cases, def.limits.memoryMb, perJob);
+  const { outcome, job } = await runCases(executor, program, harnessMode(p), cases, def.limits.memoryMb, perJob, JOB_BUDGET_MS);
   for (let i = 0; i < cases.length; i++) {
     const o = outcome[i];
     const c = cases[i]!;
     if (o === undefined || o.status === "not-run") {
       const f = jobFailure(job[i]!);
       // A program that does not load fails before any test; a job cut short names the test.
-      const where = f.status === "syntax" || (job[i]!.status === "error" && job[i]!.calls.every((x) => x[0]?.status === "not-run")) ? "" : `${c.label}: `;
+      const where = loadFailed(job[i]!) ? "" : `${c.label}: `;
       return { completion, extracted: got.program, correct: false, ...f, detail: `${where}${f.detail}` };
     }
     const failed = callFailure(o, harnessMode(p));
@@ -261,7 +270,7 @@ async function scoreSample(
     const why = c.judge(value);
     if (why !== undefined) return { completion, extracted: got.program, correct: false, status: "wrong-answer", detail: `${c.label}: ${why}` };
   }
-  const note = skipped > 0 ? ` (${skipped} inputs skipped: the canonical solution fails on them)` : "";
+  const note = skipped ? ` (${skipped})` : "";
   return { completion, extracted: got.program, correct: true, status: "pass", detail: `passed ${cases.length} tests${note}` };
 }
 

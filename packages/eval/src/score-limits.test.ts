@@ -37,6 +37,20 @@ describe.skipIf(!code.pool || !math.pool)(`time limits${code.pool && math.pool ?
     expect(Date.now() - started).toBeLessThan(60_000);
   });
 
+  it("a benchmark whose canonical solution does not load fails its samples with the reason, not a crash", async () => {
+    const def = resolveBenchmark("fixture-humaneval-plus");
+    const problem: CodeProblem = {
+      kind: "code",
+      id: "broken",
+      prompt: "def f(x):\n",
+      entryPoint: "f",
+      tests: { format: "evalplus", dataset: "humaneval", canonicalSolution: "def f(x)\n    return x\n", base: ["1"], plus: [], atol: 0 },
+      timeLimitMs: 500,
+    };
+    const [r] = await scoreProblems(def, [{ problem, completions: [answer("```python\ndef f(x):\n    return x\n```")] }], code.pool!);
+    expect(r!.samples[0]).toMatchObject({ correct: false, status: "sandbox-failure", detail: expect.stringContaining("canonical solution does not load: SyntaxError") });
+  });
+
   it("code that swallows the per-test timer still fails on the job's limit; later problems are unaffected", async () => {
     const def = resolveBenchmark("fixture-humaneval-plus");
     const problem: CodeProblem = {
