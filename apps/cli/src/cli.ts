@@ -1,6 +1,7 @@
 import { createClient, describeError, type AzrClient } from "@azr/client";
 import { UsageError } from "./args.ts";
 import { cmdLogin, cmdLogout, cmdServer, cmdToken } from "./commands/admin-commands.ts";
+import { cmdEval } from "./commands/eval-commands.ts";
 import { commandHelp, mainHelp } from "./commands/help.ts";
 import { cmdCancelResume, cmdCompare, cmdExport, cmdFork, cmdLogs, cmdLs, cmdRun, cmdShow } from "./commands/run-commands.ts";
 import { CredentialsError, resolveCredentials } from "./credentials.ts";
@@ -74,6 +75,8 @@ export async function runCli(argv: string[], io: Io): Promise<number> {
         return await cmdCompare(client, rest, io);
       case "export":
         return await cmdExport(client, rest, io);
+      case "eval":
+        return await cmdEval(client, rest, io);
       case "token":
         return await cmdToken(client, rest, io);
       default:

@@ -19,6 +19,10 @@ Runs:
   compare <run> <run>... config differences and a metric table
   export <run> --format csv|jsonl            metric points (or --what rollouts) to stdout or --out
 
+Evaluation:
+  eval <run|model> --bench B1,B2 [--checkpoint STEP] [--wait]   evaluate a checkpoint or a catalogue model
+  eval list|show|compare|cancel|benchmarks                      evaluations, their per-problem results, A vs B
+
 Tokens:
   token create <name> --scope read|write|admin [--expires-days N] [--user U]
   token ls [--all]       token revoke <token-id>
@@ -67,6 +71,38 @@ the metrics (default: every metric the runs share, up to 20).`,
 
 Writes the run's metric points at full resolution (csv: step,wall_time,key,value), or its
 rollouts, to stdout or FILE.`,
+  eval: `azr eval <run|model> --bench NAME[,NAME...] [options]
+azr eval list [--run RUN] [--bench B] [--model M] [--status S[,S]] [--origin user|periodic] [--limit N]
+azr eval show <eval> [--problems | --failed | --solved] [--limit N]
+azr eval compare <eval-a> <eval-b> [--only a|b|both|neither] [--limit N]
+azr eval cancel <eval> [--reason TEXT]
+azr eval benchmarks
+
+Evaluates a run's checkpoint (a run id: its newest checkpoint, or --checkpoint STEP) or a base
+model from the catalogue (a model name) on benchmarks, as one job in the pool's queue. Decoding is
+greedy with each benchmark's token budget, as in the paper; trained checkpoints get the azr
+think/answer template, catalogue models the base-model (boxed / fenced answer) template.
+Nothing is downloaded: a benchmark needs its data on the server (azr eval benchmarks shows which
+have it; an admin sets benchmarks.<name>.source in the admin file). The fixture-* benchmarks use
+the small files shipped with the platform.
+
+Options (start):
+  --bench B1,B2       benchmarks, repeatable or comma-separated (humaneval-plus, math500, ...)
+  --checkpoint STEP   the run's checkpoint at this step (default: its newest)
+  --template T        azr or base, instead of the default for the subject
+  --max-tokens N      generation budget per answer
+  --samples N         answers per problem (pass@k needs n >= k; greedy repeats one answer)
+  --limit N           only the first N problems of each benchmark
+  --set KEY=VALUE     any other benchmark override by dotted path, repeatable
+                      (e.g. --set decoding.temperature=0.6 --set dateWindow.from=2024-08-01)
+  --pool P            resource pool (default: the run's, else the first configured)
+  --wait              follow the job until every evaluation ends, then print the scores
+                      (exit 0 if all completed, 1 otherwise)
+  --json              machine-readable output
+
+show prints status, settings and scores, with --problems each problem's verdict and answer
+(--failed / --solved: only those). compare lists which problems A solves and B does not (and the
+reverse, both, neither) with both answers.`,
   token: `azr token create <name> --scope read|write|admin [--expires-days N] [--user U] [--json]
 azr token ls [--all] [--revoked] [--json]
 azr token revoke <token-id> [--json]
