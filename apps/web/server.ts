@@ -6,6 +6,7 @@ import http from "node:http";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import next from "next/dist/server/next.js";
+import { apiTarget } from "./src/server/api.ts";
 import { isApiPath, proxyHttp, proxyUpgrade } from "./src/server/proxy.ts";
 
 const args = process.argv.slice(2);
@@ -16,7 +17,7 @@ const opt = (name: string) => {
 const dev = args.includes("--dev");
 const port = Number(opt("--port") ?? process.env.PORT ?? 4301);
 const host = opt("--host") ?? process.env.AZR_WEB_HOST ?? "127.0.0.1";
-const api = new URL(process.env.AZR_API_URL ?? "http://127.0.0.1:4300");
+const api = apiTarget();
 const dir = path.dirname(fileURLToPath(import.meta.url));
 
 const app = next({ dev, dir, hostname: host, port });

@@ -1,9 +1,10 @@
 import { NextResponse, type NextRequest } from "next/server";
+import { SESSION_COOKIE } from "./lib/session.ts";
 
 // A visit without the session cookie goes to sign-in (the API still checks the cookie on every
 // call; an expired or revoked session is sent back to sign-in by the client on its first 401).
 export function proxy(request: NextRequest) {
-  if (request.cookies.has("azr_session")) return NextResponse.next();
+  if (request.cookies.has(SESSION_COOKIE)) return NextResponse.next();
   const url = request.nextUrl.clone();
   url.pathname = "/signin";
   url.search = `?next=${encodeURIComponent(request.nextUrl.pathname + request.nextUrl.search)}`;

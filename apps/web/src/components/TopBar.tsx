@@ -1,9 +1,9 @@
 "use client";
-import Link from "next/link";
 import { usePathname, useRouter } from "next/navigation";
 import { useEffect, useState } from "react";
 import { readSession, signOut, type SessionInfo } from "../lib/session.ts";
 import { resetClient } from "../lib/api.ts";
+import { HoverLink } from "./bits.tsx";
 
 const LINKS = [
   { href: "/", label: "Runs" },
@@ -22,12 +22,12 @@ export function TopBar() {
   if (pathname === "/signin") return null;
   return (
     <header className="topbar">
-      <Link href="/" className="brand">AZR Platform</Link>
+      <HoverLink href="/" className="brand">AZR Platform</HoverLink>
       <nav>
         {LINKS.map((l) => (
-          <Link key={l.href} href={l.href} className={(l.href === "/" ? pathname === "/" || pathname.startsWith("/runs") : pathname.startsWith(l.href)) ? "active" : ""}>
+          <HoverLink key={l.href} href={l.href} className={(l.href === "/" ? pathname === "/" || pathname.startsWith("/runs") : pathname.startsWith(l.href)) ? "active" : ""}>
             {l.label}
-          </Link>
+          </HoverLink>
         ))}
       </nav>
       <div className="who">

@@ -1,5 +1,15 @@
 "use client";
+import Link from "next/link";
+import { useRouter } from "next/navigation";
+import type { ComponentProps } from "react";
 import type { RunStatus } from "../lib/api.ts";
+
+/** A link that prefetches its page when hovered rather than when seen: a page's first chart
+ * should not wait behind the prefetches of every page it links to (bench/web). */
+export function HoverLink({ href, ...rest }: { href: string } & Omit<ComponentProps<typeof Link>, "href" | "prefetch">) {
+  const router = useRouter();
+  return <Link href={href} prefetch={false} onMouseEnter={() => router.prefetch(href)} {...rest} />;
+}
 
 export function StatusBadge({ status }: { status: RunStatus | string }) {
   return <span className={`badge ${status}`} data-testid="status">{status}</span>;

@@ -1,7 +1,13 @@
-import type { RouterOutputs } from "./api.ts";
 import { PALETTE, smooth, type Line } from "../components/Chart.tsx";
 
-export type Series = RouterOutputs["metrics"]["series"]["series"][number];
+/** What a chart draws of a downsampled series: each bucket's first x and its mean. The API's
+ * buckets also carry min, max and count; the server's prefetch leaves those out (a third of the
+ * bytes, src/server/prefetch.ts). */
+export interface ChartSeries {
+  runId: string;
+  key: string;
+  buckets: { x: number; mean: number }[];
+}
 
 /** The run page's charts: each gathers the keys matching its pattern (written by the step loop,
  * packages/orchestrator/src/metrics.ts), one line per key. */
@@ -40,7 +46,7 @@ export function groupKeys(keys: string[]): { title: string; keys: string[]; labe
 }
 
 /** Downsampled buckets as a line: the bucket's first x and its mean. Time axes in seconds (uPlot). */
-export function toLine(s: Series | undefined, label: string, color: string, smoothing: number, timeAxis = false): Line {
+export function toLine(s: ChartSeries | undefined, label: string, color: string, smoothing: number, timeAxis = false): Line {
   const buckets = s?.buckets ?? [];
   return {
     label,

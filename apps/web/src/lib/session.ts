@@ -11,6 +11,9 @@ export interface SessionInfo {
 }
 
 const KEY = "azr.session";
+/** The session cookie's name (set by the API's /auth/session; src/proxy.ts and the server's
+ * prefetch read it). */
+export const SESSION_COOKIE = "azr_session";
 
 export function readSession(): SessionInfo | null {
   if (typeof window === "undefined") return null;
