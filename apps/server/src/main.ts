@@ -1,6 +1,6 @@
-import { AuthService } from "@azr/api";
+import { AuthService, RunNotifier } from "@azr/api";
 import { DatabaseSetupError, openDatabase } from "@azr/db";
-import { loadAdminConfig, OrchestratorRunControl, startRuntime, type AdminConfig, type Runtime } from "@azr/orchestrator";
+import { loadAdminConfig, OrchestratorEvalControl, OrchestratorRunControl, startRuntime, type AdminConfig, type Runtime } from "@azr/orchestrator";
 import { dashboardBuilt, startDashboard, type Dashboard } from "./dashboard.ts";
 import { DEMO_TAG, formatProgress, launchDemoRun, prepareDemoModel } from "./demo.ts";
 import { parseServerEnv } from "./env.ts";
@@ -35,6 +35,9 @@ async function main(): Promise<number> {
   let runtime: Runtime | undefined;
   // One credential owner for API tokens, sessions and the worker tokens of run attempts.
   const auth = new AuthService(db);
+  // Live subscriptions wake on the orchestrator's reports (evaluation progress) at once.
+  const notifier = new RunNotifier();
+  const evalStatus = new Map<string, string>();
   try {
     runtime = await startRuntime({
       db,
@@ -48,6 +51,14 @@ async function main(): Promise<number> {
         if (demoRunId === p.runId) log("demo", formatProgress(p), { runId: p.runId, step: p.step, metrics: p.metrics });
         else log(`run ${p.runId.slice(0, 8)}`, `step ${p.step}/${p.totalSteps} done in ${((p.metrics["time/total_ms"] ?? 0) / 1000).toFixed(1)}s`, { runId: p.runId, step: p.step });
       },
+      onEvalProgress: (p) => {
+        notifier.notify(p.evalId);
+        if (p.runId) notifier.notify(p.runId);
+        if (evalStatus.get(p.evalId) === p.status) return;
+        evalStatus.set(p.evalId, p.status);
+        if (p.status === "completed" || p.status === "failed" || p.status === "cancelled") evalStatus.delete(p.evalId);
+        log(`eval ${p.evalId.slice(0, 8)}`, `${p.benchmark} ${p.status}${p.total ? ` (${p.done}/${p.total} problems)` : ""}`, { evalId: p.evalId, jobId: p.jobId, runId: p.runId });
+      },
       onSeeding: ({ runId, round: r }) =>
         log(demoRunId === runId ? "demo" : `run ${runId.slice(0, 8)}`, `seeding ${r.part} round ${r.round}/${r.maxRounds}: ${r.valid}/${r.proposed} valid, ${r.size}/${r.target} seeds`, { runId, seeding: r }),
     });
@@ -55,6 +66,8 @@ async function main(): Promise<number> {
     plane = await startControlPlane(db, command.options, {
       admin: adminConfig,
       runControl: new OrchestratorRunControl(db.prisma, runtime.orchestrator),
+      evalControl: new OrchestratorEvalControl(db.prisma, runtime.orchestrator),
+      notifier,
       prometheus: () => renderPrometheus(db, runtime!),
       secureCookies: env.secureCookies,
       auth,

@@ -1,6 +1,6 @@
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
-import { createApi, type Api, type AuthService, type RunControl } from "@azr/api";
+import { createApi, type Api, type AuthService, type EvalControl, type RunControl, type RunNotifier } from "@azr/api";
 import type { Database } from "@azr/db";
 import type { AdminConfig } from "@azr/orchestrator";
 import type { ServerOptions } from "./options.ts";
@@ -9,6 +9,10 @@ export interface ControlPlaneOptions {
   admin?: AdminConfig;
   /** The orchestrator's RunControl; default: database transitions only. */
   runControl?: RunControl;
+  /** The orchestrator's EvalControl; default: database transitions only. */
+  evalControl?: EvalControl;
+  /** Wakes live subscriptions; the server shares it with the orchestrator's progress reports. */
+  notifier?: RunNotifier;
   /** Set when TLS terminates at a reverse proxy in front of this server. */
   secureCookies?: boolean;
   /** Shared with the orchestrator, whose run attempts' worker tokens it mints and checks (workers
@@ -28,7 +32,7 @@ export interface ControlPlane {
 /** The control-plane HTTP server: /healthz, the API (tRPC, REST, OpenAPI, session sign-in) and
  * its WebSocket subscriptions on one port. */
 export async function startControlPlane(db: Database, options: ServerOptions, extra: ControlPlaneOptions = {}): Promise<ControlPlane> {
-  const api = createApi({ db, authService: extra.auth, admin: extra.admin, runControl: extra.runControl, secureCookies: extra.secureCookies, log: extra.log ?? ((line) => console.error(line)) });
+  const api = createApi({ db, authService: extra.auth, admin: extra.admin, runControl: extra.runControl, evalControl: extra.evalControl, notifier: extra.notifier, secureCookies: extra.secureCookies, log: extra.log ?? ((line) => console.error(line)) });
   const server: Server = createServer((req, res) => {
     const url = new URL(req.url ?? "/", "http://localhost");
     if (req.method === "GET" && url.pathname === "/healthz") {
