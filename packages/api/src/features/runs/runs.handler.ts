@@ -1,7 +1,7 @@
 import { TRPCError } from "@trpc/server";
 import { deepMerge, parseRunConfig, type PresetName, type RunConfig } from "@azr/azr";
 import type { Prisma, Run } from "@azr/db";
-import { findPool, IllegalTransitionError, isCancellable, isDeletable, isResumable, RunNotFoundError, type AdminConfig } from "@azr/orchestrator";
+import { findPool, IllegalTransitionError, isCancellable, isDeletable, isResumable, requireSource, RunNotFoundError, type AdminConfig, type BenchmarkCatalog } from "@azr/orchestrator";
 import type { z } from "zod";
 import type { Principal } from "../../auth/auth-service.ts";
 import { runDto, type RunDto, type RunSummaryDto } from "../../dto.ts";
@@ -15,8 +15,9 @@ function badRequest(message: string): TRPCError {
   return new TRPCError({ code: "BAD_REQUEST", message });
 }
 
-/** The merged config, checked against packages/azr's schema and the admin catalogue. */
-function resolveConfig(admin: AdminConfig, overrides: unknown, preset: PresetName | undefined, poolInput: string | undefined) {
+/** The merged config, checked against packages/azr's schema, the admin catalogue and the
+ * benchmarks its periodic evaluation names (each must exist and have its data). */
+function resolveConfig(admin: AdminConfig, benchmarks: BenchmarkCatalog, overrides: unknown, preset: PresetName | undefined, poolInput: string | undefined) {
   const parsed = parseRunConfig(overrides ?? {}, preset);
   if (!parsed.ok) throw badRequest(parsed.errors.map((e) => `config.${e}`).join("; "));
   const config: RunConfig = parsed.config;
@@ -25,12 +26,19 @@ function resolveConfig(admin: AdminConfig, overrides: unknown, preset: PresetNam
   if (!Object.hasOwn(admin.models, config.model.name)) {
     throw badRequest(`config.model.name: '${config.model.name}' is not in the model catalogue (configured: ${Object.keys(admin.models).join(", ")})`);
   }
+  config.eval.benchmarks.forEach((name, i) => {
+    try {
+      requireSource(benchmarks.resolve(name));
+    } catch (e) {
+      throw badRequest(`config.eval.benchmarks.${i}: ${e instanceof Error ? e.message : String(e)}`);
+    }
+  });
   return { config, poolName };
 }
 
 export async function createRun(ctx: Ctx, input: z.output<typeof createRunInput>): Promise<RunDto> {
   const { prisma } = ctx.services.db;
-  const { config, poolName } = resolveConfig(ctx.services.admin, input.config, input.preset, input.pool);
+  const { config, poolName } = resolveConfig(ctx.services.admin, ctx.services.benchmarks, input.config, input.preset, input.pool);
   const actor = actorOf(ctx.principal);
   const run = await prisma.$transaction(async (tx) => {
     const created = await tx.run.create({
@@ -153,7 +161,7 @@ export async function forkRun(ctx: Ctx, input: z.output<typeof forkRunInput>): P
     });
   }
   const merged = deepMerge(parent.config as Record<string, unknown>, input.config ?? {});
-  const { config, poolName } = resolveConfig(ctx.services.admin, merged, undefined, input.pool ?? parent.poolName);
+  const { config, poolName } = resolveConfig(ctx.services.admin, ctx.services.benchmarks, merged, undefined, input.pool ?? parent.poolName);
   const actor = actorOf(ctx.principal);
   const run = await prisma.$transaction(async (tx) => {
     const created = await tx.run.create({

@@ -37,6 +37,23 @@ describe.each(testBackends)("runs router (%s)", (backend) => {
     expect(await snapshot()).toBe(before);
   });
 
+  it("takes a periodic evaluation section whose benchmarks exist and have data", async () => {
+    const alice = await as("alice");
+    const run = await alice.runs.create({ preset: "tiny-cpu", config: { eval: { every: 5, benchmarks: ["fixture-math", "fixture-cruxeval-o"], limit: 20 } } });
+    expect(run.config).toMatchObject({ eval: { every: 5, benchmarks: ["fixture-math", "fixture-cruxeval-o"], limit: 20 } });
+    const before = await snapshot();
+    await expect(alice.runs.create({ preset: "tiny-cpu", config: { eval: { every: 5, benchmarks: ["fixture-math", "humaneval"] } } })).rejects.toMatchObject({
+      code: "BAD_REQUEST",
+      message: expect.stringMatching(/^config\.eval\.benchmarks\.1: unknown benchmark "humaneval"/),
+    });
+    await expect(alice.runs.create({ preset: "tiny-cpu", config: { eval: { every: 5, benchmarks: ["math500"] } } })).rejects.toMatchObject({
+      code: "BAD_REQUEST",
+      message: expect.stringMatching(/^config\.eval\.benchmarks\.0: benchmark math500 has no source/),
+    });
+    await expect(alice.runs.create({ preset: "tiny-cpu", config: { eval: { every: 5 } } })).rejects.toThrow("config.eval.benchmarks: name at least one benchmark when eval.every is set");
+    expect(await snapshot()).toBe(before);
+  });
+
   it("lists with filters, sorting and cursor pagination that neither repeats nor skips", async () => {
     const alice = await as("alice");
     for (let i = 0; i < 7; i++) await seedRun(t.db, t.users.bob, { name: `page-${i}`, tags: ["paging"] });
