@@ -5,6 +5,7 @@ import { useRouter } from "next/navigation";
 import { useMemo, useState } from "react";
 import { api, type RouterInputs, type RunStatus } from "../lib/api.ts";
 import { ago, ErrorBox, fmt, Progress, Sparkline, StatusBadge } from "../components/bits.tsx";
+import { latestScoresByRun } from "../lib/evals.ts";
 
 const STATUSES: RunStatus[] = ["queued", "provisioning", "running", "checkpointing", "paused", "completed", "failed", "cancelled"];
 /** Key metrics shown in the list: the last value and a sparkline of each. */
@@ -46,6 +47,14 @@ export default function RunsPage() {
     refetchInterval: 10_000,
     queryFn: () => api().metrics.series.query({ runIds: sparkIds, keys: KEY_METRICS.map((m) => m.key), points: 40 }),
   });
+  // Evaluation columns: each listed run's latest completed score per benchmark.
+  const evals = useQuery({
+    queryKey: ["evals.latest", ids],
+    enabled: ids.length > 0,
+    refetchInterval: 10_000,
+    queryFn: () => api().evals.list.query({ runIds: ids.slice(0, 200), status: ["completed"], limit: 500 }),
+  });
+  const evalScores = useMemo(() => latestScoresByRun(evals.data?.items ?? []), [evals.data]);
   const value = (runId: string, key: string) => latest.data?.values.find((v) => v.runId === runId && v.key === key)?.value ?? null;
   const spark = (runId: string, key: string) => sparks.data?.series.find((s) => s.runId === runId && s.key === key)?.buckets.map((b) => b.mean) ?? [];
   const toggle = (id: string) => setSelected((s) => (s.includes(id) ? s.filter((x) => x !== id) : s.length >= 10 ? s : [...s, id]));
@@ -79,6 +88,7 @@ export default function RunsPage() {
               <th style={{ width: 28 }} />
               <th>Name</th><th>Status</th><th>Progress</th>
               {KEY_METRICS.map((m) => <th key={m.key}>{m.label}</th>)}
+              {evalScores.benchmarks.map((b) => <th key={b} title={`${b}: pass@1 of the run's latest evaluation`} data-testid="eval-column">{b}</th>)}
               <th>Model</th><th>Pool</th><th>Owner</th><th>Created</th>
             </tr>
           </thead>
@@ -95,6 +105,14 @@ export default function RunsPage() {
                 {KEY_METRICS.map((m) => (
                   <td key={m.key}><div className="row" style={{ gap: 6 }}>{spark(r.id, m.key).length > 1 && <Sparkline values={spark(r.id, m.key)} />}<span className="mono">{fmt(value(r.id, m.key))}</span></div></td>
                 ))}
+                {evalScores.benchmarks.map((b) => {
+                  const s = evalScores.byRun.get(r.id)?.get(b);
+                  return (
+                    <td key={b} className="mono" data-benchmark={b}>
+                      {s ? <Link href={`/runs/${r.id}?tab=evaluation`} title={s.step !== null ? `step ${s.step}` : ""}>{fmt(s.score)}</Link> : <span className="muted">–</span>}
+                    </td>
+                  );
+                })}
                 <td className="mono">{r.modelName}</td>
                 <td>{r.poolName}</td>
                 <td>{r.ownerName}</td>
@@ -102,7 +120,7 @@ export default function RunsPage() {
               </tr>
             ))}
             {runs.data && runs.data.items.length === 0 && (
-              <tr><td colSpan={11} className="muted" style={{ padding: 30, textAlign: "center" }}>No runs match. <Link href="/launch">Launch one.</Link></td></tr>
+              <tr><td colSpan={11 + evalScores.benchmarks.length} className="muted" style={{ padding: 30, textAlign: "center" }}>No runs match. <Link href="/launch">Launch one.</Link></td></tr>
             )}
           </tbody>
         </table>

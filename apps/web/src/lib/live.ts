@@ -60,3 +60,25 @@ export function useNewPoints(runId: string, afterStep: number | null, onStep: (s
     };
   }, [runId, afterStep, throttleMs]);
 }
+
+export type EvalSummary = RouterOutputs["evals"]["list"]["items"][number];
+
+/** Status and progress of the given evaluations, live over the WebSocket: `onChange` gets the
+ * current rows first and then every change, until all of them have finished (the server then
+ * ends the subscription). Pass only active evaluations; a new set of ids resubscribes. */
+export function useEvalWatch(ids: string[], onChange: (items: EvalSummary[]) => void): void {
+  const cb = useRef(onChange);
+  cb.current = onChange;
+  const key = [...ids].sort().join(",");
+  useEffect(() => {
+    if (!key) return;
+    const sub = api().evals.watch.subscribe(
+      { ids: key.split(",").slice(0, 50) },
+      {
+        onData: (data) => cb.current(data.items),
+        onError: (e) => handleAuthError(e),
+      },
+    );
+    return () => sub.unsubscribe();
+  }, [key]);
+}

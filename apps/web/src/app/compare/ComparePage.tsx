@@ -9,6 +9,7 @@ import { compareMetricKeys, compareSeriesInput, compareTableInput, parseCompareP
 import type { ComparePrefetch } from "../../server/prefetch.ts";
 import { Chart } from "../../components/Chart.tsx";
 import { ErrorBox, fmt, HoverLink, StatusBadge } from "../../components/bits.tsx";
+import { EvalCompareSummary } from "../../components/EvalCompareSummary.tsx";
 
 /** The compare page; `prefetched`: its first queries' answers, asked for by the server (page.tsx). */
 export function ComparePage({ prefetched }: { prefetched?: ComparePrefetch }) {
@@ -104,6 +105,7 @@ export function ComparePage({ prefetched }: { prefetched?: ComparePrefetch }) {
               </tbody>
             </table>
           </div>
+          <EvalCompareSummary runIds={runIds} label={label} color={color} />
           <h2>Runs</h2>
           <div className="panel" style={{ padding: 0 }}>
             <table>

@@ -14,8 +14,11 @@ import { ago, ErrorBox, fmt, HoverLink, Progress, StatusBadge, TERMINAL } from "
 
 // The config tab's YAML library (~100 kB) loads when the tab opens, not before the first chart.
 const ConfigTab = dynamic(() => import("./ConfigTab.tsx"), { loading: () => <p className="muted">Loading…</p> });
+// Likewise the Evaluation tab: its code and queries wait until it is opened.
+const EvaluationTab = dynamic(() => import("../../../components/EvaluationTab.tsx").then((m) => m.EvaluationTab), { loading: () => <p className="muted">Loading…</p> });
 
-type Tab = "charts" | "events" | "checkpoints" | "workers" | "config";
+const TABS = ["charts", "evaluation", "events", "checkpoints", "workers", "config"] as const;
+type Tab = (typeof TABS)[number];
 
 /** The run page; `prefetched`: its first queries' answers, asked for by the server (page.tsx). */
 export function RunPage({ prefetched }: { prefetched?: RunPagePrefetch }) {
@@ -23,8 +26,10 @@ export function RunPage({ prefetched }: { prefetched?: RunPagePrefetch }) {
   const take = usePrefetched(prefetched);
   const qc = useQueryClient();
   const router = useRouter();
-  const [tab, setTab] = useState<Tab>("charts");
-  const points = runPagePoints(useSearchParams().get("points"));
+  const params = useSearchParams();
+  // ?tab= opens a tab directly (the runs list's evaluation scores and the diff page link here).
+  const [tab, setTab] = useState<Tab>(() => TABS.find((t) => t === params.get("tab")) ?? "charts");
+  const points = runPagePoints(params.get("points"));
   const [smoothing, setSmoothing] = useState(0);
   const [axis, setAxis] = useState<"step" | "time">("step");
 
@@ -89,7 +94,7 @@ export function RunPage({ prefetched }: { prefetched?: RunPagePrefetch }) {
       </div>
       <StatusTimeline events={events} />
       <div className="tabs" role="tablist">
-        {(["charts", "events", "checkpoints", "workers", "config"] as Tab[]).map((t) => (
+        {TABS.map((t) => (
           <button key={t} role="tab" aria-selected={tab === t} className={tab === t ? "active" : ""} onClick={() => setTab(t)}>
             {t === "config" ? "config & reproducibility" : t}{t === "events" ? ` (${events.length})` : ""}
           </button>
@@ -111,6 +116,7 @@ export function RunPage({ prefetched }: { prefetched?: RunPagePrefetch }) {
           </div>
         </>
       )}
+      {tab === "evaluation" && <EvaluationTab runId={id} runActive={!TERMINAL.has(r.status)} />}
       {tab === "events" && <EventLog events={events} />}
       {tab === "checkpoints" && <Checkpoints runId={id} mayFork={true} onForked={(newId) => router.push(`/runs/${newId}`)} />}
       {tab === "workers" && <Workers runId={id} />}
