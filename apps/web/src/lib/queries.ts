@@ -11,9 +11,12 @@ export function runPagePoints(raw: string | null | undefined): number {
   return Math.min(5000, Math.max(2, Number(raw) || 400));
 }
 
-/** The run page's charts: every key of the run (the API takes 50 at most). */
-export function runSeriesInput(runId: string, keys: string[], axis: "step" | "time", points: number): SeriesInput {
-  return { runIds: [runId], keys: keys.slice(0, 50), axis, points };
+/** The run page's charts: every key of the run (a real run logs 70 or so), in requests of at
+ * most 50 keys (the API's limit) that go out in parallel. */
+export function runSeriesInputs(runId: string, keys: string[], axis: "step" | "time", points: number): SeriesInput[] {
+  const inputs: SeriesInput[] = [];
+  for (let i = 0; i < keys.length; i += 50) inputs.push({ runIds: [runId], keys: keys.slice(i, i + 50), axis, points });
+  return inputs;
 }
 
 export interface CompareParams {

@@ -5,7 +5,7 @@ import { useParams, useRouter, useSearchParams } from "next/navigation";
 import { useMemo, useState } from "react";
 import { api, errorMessage } from "../../../lib/api.ts";
 import { usePrefetched } from "../../../lib/prefetch.ts";
-import { runPagePoints, runSeriesInput } from "../../../lib/queries.ts";
+import { runPagePoints, runSeriesInputs } from "../../../lib/queries.ts";
 import type { RunPagePrefetch } from "../../../server/prefetch.ts";
 import { useNewPoints, useRunEvents, type RunEvent } from "../../../lib/live.ts";
 import { color, groupKeys, toLine } from "../../../lib/metrics.ts";
@@ -42,8 +42,8 @@ export function RunPage({ prefetched }: { prefetched?: RunPagePrefetch }) {
     enabled: keyList.length > 0,
     placeholderData: (p) => p,
     queryFn: () => {
-      const input = runSeriesInput(id, keyList, axis, points);
-      return take("series", input, () => api().metrics.series.query(input, { context: { unbatched: true } }));
+      const inputs = runSeriesInputs(id, keyList, axis, points);
+      return take("series", inputs, async () => ({ series: (await Promise.all(inputs.map((i) => api().metrics.series.query(i, { context: { unbatched: true } })))).flatMap((r) => r.series) }));
     },
   });
   // The newest step already stored: the live feed starts after it, so the history is never
