@@ -135,8 +135,9 @@ export async function recordEvalProgress(prisma: PrismaClient, evalId: string, d
 }
 
 /** Evaluations a stopped server left `running` go back to `queued` (user jobs, run again from the
- * start) or `failed` (periodic ones: their run's next attempt evaluates its own steps). Returns
- * the ids of the jobs to queue again. */
+ * start) or `failed` (periodic ones: their run resumes after its last checkpoint, so a step it
+ * already finished is not evaluated again; the failed row says why its scores are missing).
+ * Returns the ids of the jobs to queue again. */
 export async function recoverEvals(prisma: PrismaClient): Promise<string[]> {
   await prisma.evalResult.updateMany({
     where: { status: "running", origin: "periodic" },
