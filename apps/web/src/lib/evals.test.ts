@@ -92,4 +92,14 @@ describe("evaluation views", () => {
       ["Evaluation: problems solved of total", ["math500/solved", "math500/total"]],
     ]);
   });
+
+  it("groups the seeding stage's step-0 figures into three charts instead of one chart per key", () => {
+    const keys = ["seeding/triplets", "seeding/induction", "seeding/triplet_rounds", "seeding/induction_rounds", "seeding/triplet_valid_rate", "seeding/induction_valid_rate", "seeding/generate_ms", "seeding/execute_ms", "seeding/total_ms"];
+    const groups = groupKeys(keys).map((g) => [g.title, g.keys.map(g.label)]);
+    expect(groups).toEqual([
+      ["Seeding: seeds and proposer rounds", ["induction", "induction_rounds", "triplet_rounds", "triplets"]],
+      ["Seeding: valid-proposal rate", ["induction", "triplet"]],
+      ["Seeding time (ms)", ["execute", "generate", "total"]],
+    ]);
+  });
 });

@@ -31,6 +31,10 @@ export const CHART_GROUPS: { title: string; match: RegExp; label?: (key: string)
   { title: "Evaluation pass@1 per benchmark", match: /^eval\/[^/]+\/pass@1$/, label: (k) => k.split("/")[1]! },
   { title: "Evaluation: accuracy and pass@k", match: /^eval\/[^/]+\/(accuracy|pass@(?!1$)\d+)$/, label: (k) => k.slice("eval/".length) },
   { title: "Evaluation: problems solved of total", match: /^eval\/[^/]+\/(solved|total)$/, label: (k) => k.slice("eval/".length) },
+  // The seeding stage's figures, recorded once at step 0 (packages/orchestrator/src/run-attempt.ts).
+  { title: "Seeding: seeds and proposer rounds", match: /^seeding\/(triplets|induction|triplet_rounds|induction_rounds)$/, label: (k) => k.slice("seeding/".length) },
+  { title: "Seeding: valid-proposal rate", match: /^seeding\/[a-z]+_valid_rate$/, label: (k) => k.slice("seeding/".length).replace(/_valid_rate$/, "") },
+  { title: "Seeding time (ms)", match: /^seeding\/[a-z]+_ms$/, label: (k) => k.slice("seeding/".length).replace(/_ms$/, "") },
   { title: "Advantage |mean|", match: /^advantage_abs\// , label: (k) => k.slice("advantage_abs/".length) },
 ];
 
