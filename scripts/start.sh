@@ -9,7 +9,7 @@ case " $* " in
   *" --no-web "*|*" --help "*|*" -h "*) ;;
   *)
     # The dashboard's production build, made again when its sources changed since the last one.
-    build_id=apps/web/.next/BUILD_ID
+    build_id=apps/web/${AZR_WEB_DIST_DIR:-.next}/BUILD_ID
     if [ ! -f "$build_id" ] || [ -n "$(find apps/web/src apps/web/next.config.ts packages/client/src packages/azr/src -newer "$build_id" -print -quit 2>/dev/null)" ]; then
       echo "==> building the dashboard (next build, about a minute)"
       npm run build -w @azr/web --silent >/dev/null

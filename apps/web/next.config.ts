@@ -14,6 +14,9 @@ const config: NextConfig = {
   transpilePackages: ["@azr/azr", "@azr/protocol", "@azr/client"],
   turbopack: { root },
   outputFileTracingRoot: root,
+  // A separate build directory (AZR_WEB_DIST_DIR, relative to apps/web) keeps a test or bench build
+  // from replacing the .next/ build that a running dashboard serves.
+  distDir: process.env.AZR_WEB_DIST_DIR || ".next",
   typescript: { ignoreBuildErrors: true }, // `npm run typecheck` (tsc) is the type gate; the build stays fast
 };
 

@@ -7,8 +7,9 @@ import { fileURLToPath } from "node:url";
 
 const WEB_DIR = fileURLToPath(new URL("../../web", import.meta.url));
 
+/** The production build exists (in AZR_WEB_DIST_DIR when set, as apps/web/next.config.ts reads it). */
 export function dashboardBuilt(): boolean {
-  return existsSync(`${WEB_DIR}/.next/BUILD_ID`);
+  return existsSync(`${WEB_DIR}/${process.env.AZR_WEB_DIST_DIR || ".next"}/BUILD_ID`);
 }
 
 export interface Dashboard {
