@@ -1,39 +1,24 @@
-import { spawn } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { fileURLToPath } from "node:url";
 import { openDatabase } from "@azr/db";
 import { expect, it } from "vitest";
+import { startServer } from "./testing/server-process.ts";
 
 // The main job end to end, as `npm start` runs it (after setup): the server on a fresh embedded
 // database launches the tiny-cpu demo run with the real tiny worker (from the committed demo
 // policy) and the bwrap executor, and prints a progress line per step.
-const main = fileURLToPath(new URL("./main.ts", import.meta.url));
-
 it("launches the demo run: valid proposals in its first steps, growing buffers, non-constant rewards", async () => {
   const dataDir = mkdtempSync(path.join(tmpdir(), "azr-demo-"));
-  const child = spawn(process.execPath, ["--import", "tsx", main, "--port", "0", "--no-web", "--demo-steps", "2"], {
-    env: { ...process.env, DATABASE_URL: "", AZR_DATA_DIR: dataDir },
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  let out = "";
-  child.stdout.on("data", (d: Buffer) => (out += d.toString()));
-  child.stderr.on("data", (d: Buffer) => (out += d.toString()));
-  const exited = new Promise<number | null>((r) => child.on("exit", (code) => r(code)));
+  const server = startServer(["--port", "0", "--no-web", "--demo-steps", "2"], { DATABASE_URL: "", AZR_DATA_DIR: dataDir });
   try {
-    const t0 = Date.now();
-    while (!/attempt ended completed/.test(out)) {
-      if (Date.now() - t0 > 400_000 || child.exitCode !== null) throw new Error(`the demo did not complete; the server said:\n${out}`);
-      await new Promise((r) => setTimeout(r, 500));
-    }
-    const lines = out.split("\n").filter((l) => /^\[demo\] step +\d+\/2/.test(l));
+    await server.waitFor(/attempt ended completed/, 400_000);
+    const lines = server.output().split("\n").filter((l) => /^\[demo\] step +\d+\/2/.test(l));
     expect(lines).toHaveLength(2);
     expect(lines[0]).toMatch(/valid proposals: abd +[\d.]+ ded +[\d.]+ ind +[\d.]+ +reward propose\/solve: .* buffers: abd \d+ ded \d+ ind \d+/);
-    child.kill("SIGTERM");
-    expect(await exited).toBe(0);
+    expect(await server.stop()).toBe(0);
   } finally {
-    child.kill("SIGKILL");
+    server.child.kill("SIGKILL");
   }
   // What the run left in its database.
   const db = await openDatabase({ target: { kind: "pglite", dataDir } });

@@ -1,34 +1,15 @@
-import { spawn } from "node:child_process";
 import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
 import { parseServerArgs } from "./options.ts";
-
-const main = fileURLToPath(new URL("./main.ts", import.meta.url));
+import { LISTENING, startServer as startProcess } from "./testing/server-process.ts";
 
 function startServer(args: string[], env: Record<string, string>) {
-  const child = spawn(process.execPath, ["--import", "tsx", main, ...args], { env: { ...process.env, DATABASE_URL: "", ...env }, stdio: ["ignore", "pipe", "pipe"] });
-  let out = "";
-  child.stdout.on("data", (d: Buffer) => (out += d.toString()));
-  child.stderr.on("data", (d: Buffer) => (out += d.toString()));
-  const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
-  const listening = new Promise<string>((resolve, reject) => {
-    const timer = setInterval(() => {
-      const m = /listening on (http:\/\/\S+)/.exec(out);
-      if (m) {
-        clearInterval(timer);
-        resolve(m[1]!);
-      }
-    }, 50);
-    void exited.then((code) => {
-      clearInterval(timer);
-      reject(new Error(`server exited ${code}: ${out}`));
-    });
-  });
+  const s = startProcess(args, { DATABASE_URL: "", ...env });
+  const listening = s.waitFor(LISTENING).then((m) => m[1]!);
   listening.catch(() => {}); // observed by the tests that await it
-  return { child, exited, listening, output: () => out };
+  return { ...s, listening };
 }
 
 describe("server options", () => {
