@@ -5,10 +5,11 @@ import { createClient, type AzrClient } from "@azr/client";
 import { seedRun } from "@azr/api/testing";
 import { launchChromium, screenshotDir, startStack, type Stack } from "./harness.ts";
 
-// The charts need a run with history. A real tiny-cpu step takes minutes on a 2-core CI machine,
-// so runs with metric history are seeded straight into the database (the API's own seedRun
-// helper: 2,000 steps of synthetic curves). Runs the test creates through the API or the form
-// are real: the control plane schedules them on its local pool.
+// Runs the tests create through the API or the form are real: the control plane schedules them on
+// its local pool, where the real tiny worker trains on the CPU and model-written code runs in
+// bwrap sandboxes (one run launched from the form is watched live through two steps). Pages
+// that need a long history (2,000 steps: downsampled charts, checkpoints, samples, compare) use
+// runs seeded straight into the database with the API's own seedRun helper.
 const SEEDED_KEYS = ["reward/solve/mean", "reward/deduction/propose", "reward/deduction/solve", "propose/deduction/valid_rate", "buffer/deduction", "buffer/abduction", "train/loss", "time/generate_ms", "time/train_ms"];
 
 let stack: Stack;
@@ -72,6 +73,7 @@ describe("the dashboard in headless Chromium against a real control plane", () =
     await page.fill("input[aria-label=search]", "api-made");
     await row.waitFor();
     await shot("runs-list");
+    await azr.runs.cancel.mutate({ id: run.id }); // the local pool runs one at a time: free it for the form's run
   });
 
   it("cancels a run from its page and shows the status change live", async () => {
@@ -147,7 +149,7 @@ describe("the dashboard in headless Chromium against a real control plane", () =
     await shot("samples");
   });
 
-  it("launches a tiny-cpu run from the form, after an inline validation error on a bad field", async () => {
+  it("launches a tiny-cpu run from the form after an inline validation error, then watches its status and charts update live", async () => {
     await page.goto(`${stack.webUrl}/launch`);
     const batch = page.locator("input[name='azr.batchSize']");
     await batch.waitFor();
@@ -162,20 +164,85 @@ describe("the dashboard in headless Chromium against a real control plane", () =
     expect(await page.locator("input[name='azr.taskTypes']").inputValue()).toBe("abduction, deduction, induction");
     expect(await page.locator("button.primary", { hasText: "Launch" }).isDisabled()).toBe(true);
     await shot("launch-invalid");
+    // A short run for the test: two steps of two prompts per task type, short answers.
     await batch.fill("2");
     await err.waitFor({ state: "detached" });
-    expect(await page.locator("[data-testid=yaml]").textContent()).toContain("batchSize: 2");
+    await page.fill("input[name='schedule.totalSteps']", "2");
+    await page.fill("input[name='sampling.maxResponseLength']", "64");
+    const yaml = await page.locator("[data-testid=yaml]").textContent();
+    expect(yaml).toContain("batchSize: 2");
+    expect(yaml).toContain("totalSteps: 2");
     await page.fill("input[name=name]", "form-launched");
+    // Every status the run page's badge shows from here on, in order; the document is never
+    // reloaded (launching navigates on the client, and so do the live updates).
+    await page.evaluate(() => {
+      const w = window as unknown as { azrStatuses: string[]; azrSameDocument: boolean };
+      w.azrStatuses = [];
+      w.azrSameDocument = true;
+      const record = () => {
+        const s = document.querySelector("h1 [data-testid=status]")?.textContent;
+        if (s && s !== w.azrStatuses.at(-1)) w.azrStatuses.push(s);
+      };
+      new MutationObserver(record).observe(document.body, { subtree: true, childList: true, characterData: true });
+    });
     await page.click("button.primary:has-text('Launch')");
     await page.waitForURL(/\/runs\/[0-9a-f-]{36}$/);
     const id = page.url().split("/").pop()!;
     const run = await azr.runs.get.query({ id });
     expect(run.name).toBe("form-launched");
-    expect((run.config as { azr: { batchSize: number } }).azr.batchSize).toBe(2);
+    expect(run.config).toMatchObject({ azr: { batchSize: 2 }, schedule: { totalSteps: 2 }, sampling: { maxResponseLength: 64 } });
     expect(run.modelName).toBe("tiny");
     await page.locator("[data-testid=run-name]", { hasText: "form-launched" }).waitFor();
-    await azr.runs.cancel.mutate({ id }); // free the local pool for the rest of the suite
-  });
+    expect(stack.apiOutput()).toMatch(/sandboxed executor runners \(bwrap\)/);
+
+    // Its first step takes a while on the CPU: the page opens before any metric exists.
+    const chart = page.locator("[data-testid=chart][data-title='Step time breakdown (ms)']");
+    await page.locator("text=No metrics yet").waitFor();
+    expect(await chart.count()).toBe(0);
+    const drawn = () => chart.locator("[data-drawn]").getAttribute("data-drawn");
+    // Step 1's points arrive over the WebSocket: the chart appears with one point per series...
+    await chart.locator("[data-drawn='1']").waitFor({ timeout: 300_000 });
+    // Every metric of the step is charted (a real run logs ~70 keys: more than one series request).
+    expect(await page.locator("[data-testid=chart]").count()).toBeGreaterThan(10);
+    expect(await page.locator("[data-testid=chart] .empty").count()).toBe(0);
+    expect(await page.locator("[data-title='Loss'] [data-drawn]").getAttribute("data-drawn")).toBe("1");
+    const handle = await chart.elementHandle();
+    expect(await page.locator("h1 [data-testid=status]").textContent()).toMatch(/^(running|checkpointing)$/);
+    // ...and the same chart gains step 2's points.
+    await chart.locator("[data-drawn='2']").waitFor({ timeout: 300_000 });
+    expect(await handle!.evaluate((el) => el.isConnected)).toBe(true);
+    expect(await drawn()).toBe("2");
+    await shot("run-live");
+    // The status went queued → provisioning → running (⇄ checkpointing) → completed, or the run is
+    // still finishing its last step: the transitions streamed into the timeline...
+    await page.locator("h1 [data-testid=status]", { hasText: /^completed$/ }).waitFor({ timeout: 60_000 }).catch(() => undefined);
+    await page.click("role=tab[name=/events/]");
+    const transitions = await page.locator("[data-testid=event-log] .line").evaluateAll((lines) =>
+      lines.map((l) => /\[transition (\w+)→(\w+)\]/.exec(l.textContent ?? "")?.slice(1, 3)).filter((t): t is string[] => !!t),
+    );
+    expect(transitions[0]).toEqual(["queued", "provisioning"]);
+    expect(transitions.map((t) => t[1])).toContain("running");
+    const final = transitions.at(-1)![1]!;
+    expect(["completed", "running", "checkpointing"]).toContain(final);
+    // ...and the badge followed them, live, in the same document.
+    await expect.poll(() => page.locator("h1 [data-testid=status]").textContent(), { timeout: 15_000 }).toBe(final);
+    const { statuses, sameDocument } = await page.evaluate(() => {
+      const w = window as unknown as { azrStatuses?: string[]; azrSameDocument?: boolean };
+      return { statuses: w.azrStatuses ?? [], sameDocument: w.azrSameDocument === true };
+    });
+    expect(sameDocument).toBe(true);
+    expect(statuses).toContain("running");
+    expect(statuses.at(-1)).toBe(final);
+    const order = ["queued", "provisioning", "running", "checkpointing", "completed"];
+    for (let i = 1; i < statuses.length; i++) {
+      const [a, b] = [statuses[i - 1]!, statuses[i]!];
+      expect(order.indexOf(b) > order.indexOf(a) || (a === "checkpointing" && b === "running"), `${statuses.join(" → ")}`).toBe(true);
+    }
+    const after = await azr.runs.get.query({ id });
+    expect(after.currentStep).toBe(2);
+    // Still checkpointing its last step: cancel it, unless it completes meanwhile.
+    if (after.status !== "completed") await azr.runs.cancel.mutate({ id }).catch(async (e: unknown) => expect((await azr.runs.get.query({ id })).status, String(e)).toBe("completed"));
+  }, 720_000);
 
   it("compares two runs: overlaid curves, summary, a config diff of exactly the differing keys, a shareable URL", async () => {
     const a = await seedRun(stack.db, adminId, { name: "cmp-a", status: "completed", steps: 300, keys: ["train/loss", "reward/solve/mean"], config: { seed: 1, azr: { batchSize: 4, references: 2 }, optim: { lr: 0.001 } } });
