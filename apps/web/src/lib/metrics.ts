@@ -1,13 +1,5 @@
 import { PALETTE, smooth, type Line } from "../components/Chart.tsx";
-
-/** What a chart draws of a downsampled series: each bucket's first x and its mean. The API's
- * buckets also carry min, max and count; the server's prefetch leaves those out (a third of the
- * bytes, src/server/prefetch.ts). */
-export interface ChartSeries {
-  runId: string;
-  key: string;
-  buckets: { x: number; mean: number }[];
-}
+import type { ChartSeries } from "./queries.ts";
 
 /** The run page's charts: each gathers the keys matching its pattern (written by the step loop,
  * packages/orchestrator/src/metrics.ts), one line per key. */
@@ -49,14 +41,13 @@ export function groupKeys(keys: string[]): { title: string; keys: string[]; labe
   return [...groups.filter((g) => g.keys.length > 0), ...rest.map((k) => ({ title: k, keys: [k], label: (x: string) => x }))];
 }
 
-/** Downsampled buckets as a line: the bucket's first x and its mean. Time axes in seconds (uPlot). */
+/** A downsampled series as a line: each bucket's first x and its mean. Time axes in seconds (uPlot). */
 export function toLine(s: ChartSeries | undefined, label: string, color: string, smoothing: number, timeAxis = false): Line {
-  const buckets = s?.buckets ?? [];
   return {
     label,
     color,
-    xs: buckets.map((b) => (timeAxis ? b.x / 1000 : b.x)),
-    ys: smooth(buckets.map((b) => b.mean), smoothing),
+    xs: timeAxis ? (s?.xs ?? []).map((x) => x / 1000) : (s?.xs ?? []),
+    ys: smooth(s?.means ?? [], smoothing),
   };
 }
 

@@ -5,6 +5,20 @@ import type { RouterInputs } from "./api.ts";
 
 type SeriesInput = RouterInputs["metrics"]["series"];
 
+/** What a chart draws of a downsampled series: each bucket's first x and its mean, as two columns.
+ * The API's buckets also carry the last x, min, max and count; in this form a series is about a
+ * quarter of the bytes, which matters where the server's prefetch puts it in the page's HTML. */
+export interface ChartSeries {
+  runId: string;
+  key: string;
+  xs: number[];
+  means: number[];
+}
+
+export function toChartSeries(series: readonly { runId: string; key: string; buckets: readonly { x: number; mean: number }[] }[]): ChartSeries[] {
+  return series.map((s) => ({ runId: s.runId, key: s.key, xs: s.buckets.map((b) => b.x), means: s.buckets.map((b) => b.mean) }));
+}
+
 /** Buckets per series on the run page: about the plot's width in pixels (a chart is ~460 px
  * wide at 1440 px, three per row). ?points= overrides it (bench/web's full-resolution baseline). */
 export function runPagePoints(raw: string | null | undefined): number {

@@ -1,8 +1,7 @@
 import { cookies } from "next/headers";
 import type { RouterOutputs } from "@azr/client";
-import type { ChartSeries } from "../lib/metrics.ts";
 import type { Prefetched } from "../lib/prefetch.ts";
-import { compareMetricKeys, compareSeriesInput, compareTableInput, runSeriesInputs, type CompareParams } from "../lib/queries.ts";
+import { compareMetricKeys, compareSeriesInput, compareTableInput, runSeriesInputs, toChartSeries, type ChartSeries, type CompareParams } from "../lib/queries.ts";
 import { SESSION_COOKIE } from "../lib/session.ts";
 import { apiForSession } from "./api.ts";
 
@@ -18,11 +17,6 @@ function settle<I, T>(input: I, call: (input: I) => Promise<T>): Prefetched<T> {
     (data) => ({ input, data }),
     () => null,
   );
-}
-
-/** Only what the charts draw: the page's HTML carries this, so it is kept small. */
-function chartSeries(series: Out["metrics"]["series"]["series"]): { series: ChartSeries[] } {
-  return { series: series.map((s) => ({ runId: s.runId, key: s.key, buckets: s.buckets.map((b) => ({ x: b.x, mean: b.mean })) })) };
 }
 
 async function sessionApi() {
@@ -50,7 +44,7 @@ export async function prefetchRunPage(runId: string, points: number): Promise<Ru
     series: keys.then((k) => {
       const list = k?.data.keys.map((x) => x.key) ?? [];
       const inputs = runSeriesInputs(runId, list, "step", points);
-      return list.length > 0 ? settle(inputs, (ins) => Promise.all(ins.map((i) => api.metrics.series.query(i))).then((rs) => chartSeries(rs.flatMap((r) => r.series)))) : null;
+      return list.length > 0 ? settle(inputs, (ins) => Promise.all(ins.map((i) => api.metrics.series.query(i))).then((rs) => ({ series: toChartSeries(rs.flatMap((r) => r.series)) }))) : null;
     }),
   };
 }
@@ -69,7 +63,7 @@ export async function prefetchCompare(params: CompareParams): Promise<ComparePre
   if (!api) return undefined;
   const keys = settle({ runIds: params.runIds }, (i) => api.metrics.keys.query(i));
   const metricKeys = params.chosenKeys.length > 0 ? Promise.resolve(params.chosenKeys) : keys.then((k) => compareMetricKeys([], k?.data.keys.map((x) => x.key) ?? []));
-  const series = metricKeys.then((mk) => (mk.length > 0 ? settle(compareSeriesInput(params.runIds, mk, params.points), (i) => api.metrics.series.query(i).then((r) => chartSeries(r.series))) : null));
+  const series = metricKeys.then((mk) => (mk.length > 0 ? settle(compareSeriesInput(params.runIds, mk, params.points), (i) => api.metrics.series.query(i).then((r) => ({ series: toChartSeries(r.series) }))) : null));
   return {
     keys,
     series,

@@ -5,7 +5,7 @@ import { useMemo, useState } from "react";
 import { api } from "../../lib/api.ts";
 import { color, toLine } from "../../lib/metrics.ts";
 import { usePrefetched } from "../../lib/prefetch.ts";
-import { compareMetricKeys, compareSeriesInput, compareTableInput, parseCompareParams } from "../../lib/queries.ts";
+import { compareMetricKeys, compareSeriesInput, compareTableInput, parseCompareParams, toChartSeries } from "../../lib/queries.ts";
 import type { ComparePrefetch } from "../../server/prefetch.ts";
 import { Chart } from "../../components/Chart.tsx";
 import { ErrorBox, fmt, HoverLink, StatusBadge } from "../../components/bits.tsx";
@@ -46,7 +46,7 @@ export function ComparePage({ prefetched }: { prefetched?: ComparePrefetch }) {
     placeholderData: (p) => p,
     queryFn: () => {
       const input = compareSeriesInput(runIds, metricKeys, points);
-      return take("series", input, () => api().metrics.series.query(input, { context: { unbatched: true } }));
+      return take("series", input, async () => ({ series: toChartSeries((await api().metrics.series.query(input, { context: { unbatched: true } })).series) }));
     },
   });
   const [picker, setPicker] = useState("");

@@ -5,7 +5,7 @@ import { useParams, useRouter, useSearchParams } from "next/navigation";
 import { useMemo, useState } from "react";
 import { api, errorMessage } from "../../../lib/api.ts";
 import { usePrefetched } from "../../../lib/prefetch.ts";
-import { runPagePoints, runSeriesInputs } from "../../../lib/queries.ts";
+import { runPagePoints, runSeriesInputs, toChartSeries } from "../../../lib/queries.ts";
 import type { RunPagePrefetch } from "../../../server/prefetch.ts";
 import { useNewPoints, useRunEvents, type RunEvent } from "../../../lib/live.ts";
 import { color, groupKeys, toLine } from "../../../lib/metrics.ts";
@@ -43,7 +43,7 @@ export function RunPage({ prefetched }: { prefetched?: RunPagePrefetch }) {
     placeholderData: (p) => p,
     queryFn: () => {
       const inputs = runSeriesInputs(id, keyList, axis, points);
-      return take("series", inputs, async () => ({ series: (await Promise.all(inputs.map((i) => api().metrics.series.query(i, { context: { unbatched: true } })))).flatMap((r) => r.series) }));
+      return take("series", inputs, async () => ({ series: toChartSeries((await Promise.all(inputs.map((i) => api().metrics.series.query(i, { context: { unbatched: true } })))).flatMap((r) => r.series)) }));
     },
   });
   // The newest step already stored: the live feed starts after it, so the history is never

@@ -5,6 +5,7 @@ import { useParams } from "next/navigation";
 import { Fragment, useState } from "react";
 import { api, type RouterInputs, type RouterOutputs } from "../../../../lib/api.ts";
 import { color, toLine } from "../../../../lib/metrics.ts";
+import { toChartSeries } from "../../../../lib/queries.ts";
 import { Chart } from "../../../../components/Chart.tsx";
 import { Python } from "../../../../components/Python.tsx";
 import { ErrorBox, fmt } from "../../../../components/bits.tsx";
@@ -62,7 +63,7 @@ export default function SamplesPage() {
     queryKey: ["buffer-growth", id],
     queryFn: async () => {
       const keys = (await api().metrics.keys.query({ runIds: [id] })).keys.map((k) => k.key).filter((k) => k.startsWith("buffer/"));
-      return keys.length ? (await api().metrics.series.query({ runIds: [id], keys, points: 300 })).series : [];
+      return keys.length ? toChartSeries((await api().metrics.series.query({ runIds: [id], keys, points: 300 })).series) : [];
     },
   });
   const items = rollouts.data?.pages.flatMap((p) => p.items) ?? [];
