@@ -5,9 +5,12 @@
 // each with the dashboard's server-side downsampling (400 / 300 buckets) and, as the baseline in
 // the same run, at full resolution (?points=2000: no downsampling). Target: < 1.5 s for both.
 //
-//   npx tsx bench/web/run.ts [--repeat 5]     (needs a production build: npm run build -w @azr/web)
+//   npx tsx bench/web/run.ts [--repeat 5]     (needs a production build: npm run build -w @azr/web;
+//                                             AZR_WEB_DIST_DIR=dir uses apps/web/dir instead of .next)
 //
-// Prints JSON (median and max ms per page and mode) to stdout; progress to stderr.
+// Prints JSON (median and max ms per page and mode, the machine's load average before and after:
+// the figures are only comparable at a similar load) to stdout; progress to stderr.
+import { loadavg } from "node:os";
 import { parseArgs } from "node:util";
 import { seedRun } from "@azr/api/testing";
 import { createClient } from "@azr/client";
@@ -18,6 +21,7 @@ const repeat = Number(values.repeat);
 const log = (s: string) => process.stderr.write(`${s}\n`);
 const KEYS = ["reward/solve/mean", "reward/deduction/propose", "reward/deduction/solve", "propose/deduction/valid_rate", "solve/deduction/solve_rate", "buffer/deduction", "buffer/abduction", "train/loss", "train/grad_norm", "time/generate_ms"];
 
+const loadBefore = loadavg().map((x) => Number(x.toFixed(2)));
 const stack = await startStack();
 const browser = await launchChromium();
 try {
@@ -70,7 +74,7 @@ try {
     out[name] = stats(xs);
     log(`${name}: ${JSON.stringify(out[name])}`);
   }
-  console.log(JSON.stringify({ bench: "web", data: { runs: 5, keysPerRun: KEYS.length, stepsPerRun: 2000 }, targetMs: 1500, results: out, meetsTarget: out.runPage!.medianMs < 1500 && out.compare!.medianMs < 1500 }, null, 2));
+  console.log(JSON.stringify({ bench: "web", data: { runs: 5, keysPerRun: KEYS.length, stepsPerRun: 2000 }, targetMs: 1500, loadAverage: { before: loadBefore, after: loadavg().map((x) => Number(x.toFixed(2))) }, results: out, meetsTarget: out.runPage!.medianMs < 1500 && out.compare!.medianMs < 1500 }, null, 2));
 } finally {
   await browser.close();
   await stack.close();
