@@ -13,7 +13,8 @@ import type { Io } from "../output.ts";
 describe("azr eval", () => {
   let t: TestApi;
   let home: string;
-  const cli = async (argv: string[], token = t.tokens.alice) => {
+  /** Runs the CLI in-process; `output()` shows what it has printed so far. */
+  const cliLive = (argv: string[], token = t.tokens.alice) => {
     let out = "";
     let err = "";
     const io: Io = {
@@ -23,8 +24,17 @@ describe("azr eval", () => {
       isTTY: false,
       cwd: home,
     };
-    const code = await runCli(argv, io);
-    return { code, out, err };
+    const done = runCli(argv, io).then((code) => ({ code, out, err }));
+    return { done, output: () => out };
+  };
+  const cli = (argv: string[], token = t.tokens.alice) => cliLive(argv, token).done;
+  /** Polls `check` until it holds (a loaded CI machine can take seconds), or fails the test. */
+  const until = async (what: string, check: () => boolean | Promise<boolean>) => {
+    for (let i = 0; i < 600; i++) {
+      if (await check()) return;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    throw new Error(`timed out waiting for ${what}`);
   };
   /** What a job leaves once it has scored every problem. */
   const finish = async (id: string, solved: boolean[]) => {
@@ -85,17 +95,19 @@ describe("azr eval", () => {
 
   it("--wait follows the job live and prints the scores; exits 0 when every evaluation completed", async () => {
     const t0 = new Date();
-    const waiting = cli(["eval", "tiny", "--bench", "fixture-math,fixture-cruxeval-o", "--wait"]);
+    const live = cliLive(["eval", "tiny", "--bench", "fixture-math,fixture-cruxeval-o", "--wait"]);
+    const waiting = live.done;
     let rows: { id: string }[] = [];
-    for (let i = 0; i < 100 && rows.length < 2; i++) {
+    await until("the two queued evaluations", async () => {
       rows = await t.db.prisma.evalResult.findMany({ where: { status: "queued", createdAt: { gte: t0 } }, orderBy: { benchmark: "desc" } });
-      if (rows.length < 2) await new Promise((r) => setTimeout(r, 50));
-    }
+      return rows.length === 2;
+    });
     const [math, crux] = rows;
+    await until("the CLI to show the queued evaluations", () => /fixture-math\s+queued/.test(live.output()));
     await transitionEval(t.db.prisma, math!.id, "running", { problemsTotal: 3 });
     await t.db.prisma.evalResult.update({ where: { id: math!.id }, data: { problemsDone: 2 } });
     t.api.services.notifier.notify(math!.id);
-    await new Promise((r) => setTimeout(r, 700));
+    await until("the CLI to show the progress", () => /fixture-math\s+running\s+2\/3/.test(live.output()));
     await finish(math!.id, [true, false, true]);
     await transitionEval(t.db.prisma, crux!.id, "running", { problemsTotal: 1 });
     await finish(crux!.id, [true]);
@@ -111,11 +123,11 @@ describe("azr eval", () => {
 
   it("--wait exits 1 when an evaluation fails", async () => {
     const waiting = cli(["eval", "tiny", "--bench", "fixture-mbpp-plus", "--wait"]);
-    let row;
-    for (let i = 0; i < 100 && !row; i++) {
+    let row: { id: string } | null = null;
+    await until("the queued evaluation", async () => {
       row = await t.db.prisma.evalResult.findFirst({ where: { benchmark: "fixture-mbpp-plus", status: "queued" } });
-      if (!row) await new Promise((r) => setTimeout(r, 50));
-    }
+      return row !== null;
+    });
     await transitionEval(t.db.prisma, row!.id, "failed", { error: "the worker did not start: out of memory" });
     t.api.services.notifier.notify(row!.id);
     const r = await waiting;
