@@ -1,5 +1,5 @@
 import { Rng } from "@azr/azr";
-import type { Database } from "@azr/db";
+import type { Database, SqlSession } from "@azr/db";
 import { createTestDatabase, testBackends, type TestDatabase } from "@azr/db/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { downsample, type Series } from "./downsample.ts";
@@ -72,10 +72,14 @@ describe.each(testBackends)("downsampling (%s)", (backend) => {
     await tdb?.drop();
   });
 
-  const both = async (input: Parameters<typeof downsample>[1], sharedRange = false): Promise<[Series[], Series[]]> => [
-    await downsample(db.sql, input, { sharedRange, wholePointsBudget: Infinity }),
-    await downsample(db.sql, input, { sharedRange, wholePointsBudget: 0 }),
-  ];
+  /** Read whole and aggregated, each also as one statement for all runs: all four must agree. */
+  const both = async (input: Parameters<typeof downsample>[1], sharedRange = false): Promise<[Series[], Series[]]> => {
+    const whole = await downsample(db.sql, input, { sharedRange, wholePointsBudget: Infinity });
+    const aggregated = await downsample(db.sql, input, { sharedRange, wholePointsBudget: 0 });
+    expect(await downsample(db.sql, input, { sharedRange, wholePointsBudget: Infinity, splitByRun: false })).toEqual(whole);
+    expect(await downsample(db.sql, input, { sharedRange, wholePointsBudget: 0, splitByRun: false })).toEqual(aggregated);
+    return [whole, aggregated];
+  };
 
   it("gives the same buckets read whole as aggregated by PostgreSQL, on either axis, any range and bucket count", async () => {
     const rand = seeded(7);
@@ -126,8 +130,24 @@ describe.each(testBackends)("downsampling (%s)", (backend) => {
     const input = { runIds: runs, keys, axis: "step", points: 100 } as const;
     const [whole] = await both(input, true);
     const counts = await db.sql.query<{ n: number }>(`SELECT count AS n FROM "MetricSeries" WHERE "runId" = ANY($1::text[]) ORDER BY "runId", key`, [runs]);
+    // Series 1-9 of 18 read whole (the budget runs out inside the second run), the rest aggregated.
     const half = counts.slice(0, 9).reduce((a, r) => a + r.n, 0);
     expect(await downsample(db.sql, input, { sharedRange: true, wholePointsBudget: half })).toEqual(whole);
+    expect(await downsample(db.sql, input, { sharedRange: true, wholePointsBudget: half, splitByRun: false })).toEqual(whole);
+    // Which way each series went, read off the statements' rows (the buckets cannot tell).
+    for (const splitByRun of [true, false]) {
+      const ways = new Map<string, boolean>();
+      const recording: SqlSession = {
+        query: async <T extends Record<string, unknown>>(text: string, params?: unknown[]) => {
+          const rows = await db.sql.query<T>(text, params);
+          for (const r of rows) if ("whole" in r) ways.set(`${String(r.runId)}/${String(r.key)}`, r.whole as boolean);
+          return rows;
+        },
+        exec: (text) => db.sql.exec(text),
+      };
+      const got = await downsample(recording, input, { sharedRange: true, wholePointsBudget: half, splitByRun });
+      expect(got.map((s) => ways.get(`${s.runId}/${s.key}`))).toEqual(got.map((_, i) => i < 9));
+    }
   });
 
   it("accepts any finite from/to the schema allows, on both axes", async () => {

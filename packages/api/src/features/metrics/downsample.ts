@@ -35,6 +35,8 @@ export interface DownsampleOptions {
   sharedRange?: boolean;
   /** Overrides WHOLE_POINTS_BUDGET (tests use 0 and Infinity to force either path). */
   wholePointsBudget?: number;
+  /** One statement per run, run concurrently (default); false: one statement for all (tests). */
+  splitByRun?: boolean;
 }
 
 // Index bounds of the range scans, clamped so no `from`/`to` the schema accepts overflows the
@@ -49,25 +51,69 @@ const EPOCH_S_HI = 9e12; // ~285000 AD
  * `extract(epoch …) * 1000` gives, at a fraction of its cost per point. */
 const epochMs = (col: string) => `round(date_part('epoch', ${col}) * 1000)`;
 
+/** A series' first or last x, from the (seriesId, step) or (seriesId, wallTime) index. */
+const seriesBound = (time: boolean, agg: "min" | "max") =>
+  time
+    ? `(SELECT ${epochMs(`${agg}(q."wallTime")`)} FROM "MetricPoint" q WHERE q."seriesId" = s.id)`
+    : `(SELECT ${agg}(q.step)::float8 FROM "MetricPoint" q WHERE q."seriesId" = s.id)`;
+
+type SeriesInput = z.output<typeof seriesInput>;
+
 /**
  * Server-side downsampling: each series' x range is cut into `points` equal-width buckets and each
  * bucket reports min / max / mean / count. Min and max keep spikes visible that plain averaging or
  * striding would hide.
  *
- * One statement reads every requested series with its bounds (from the (seriesId, step) or
- * (seriesId, wallTime) index) and either its points in range, packed as binary doubles in x order
- * (an index-only scan of the (seriesId, step, value) covering index on the step axis), which
- * `bucketPoints` buckets here, or, past the budget, its buckets aggregated by PostgreSQL with the
- * same arithmetic and summation order. Either way a series comes back as one bytea value, so a
- * 50-series compare is 50 rows, not 25,000.
+ * Several runs are read by one statement per run, concurrently on as many pooled connections, so
+ * PostgreSQL scans them on all its cores (a 5-run × 10-key compare: ~55 ms → ~37 ms). A first,
+ * index-only statement gives the runs in response order, their point counts (for the budget) and,
+ * for a shared range, its bounds; the results are what one statement over all runs returns.
  */
-export async function downsample(sql: SqlSession, input: z.output<typeof seriesInput>, opts: DownsampleOptions = {}): Promise<Series[]> {
+export async function downsample(sql: SqlSession, input: SeriesInput, opts: DownsampleOptions = {}): Promise<Series[]> {
+  const budget = opts.wholePointsBudget ?? WHOLE_POINTS_BUDGET;
+  if (new Set(input.runIds).size < 2 || opts.splitByRun === false) return downsampleStatement(sql, input, opts.sharedRange ?? false, budget);
+  const time = input.axis === "time";
+  const shared = opts.sharedRange ?? false;
+  const runs = await sql.query<{ runId: string; n: number; lo: number | null; hi: number | null }>(
+    `SELECT s."runId" AS "runId", sum(s.count)::float8 AS n,
+            ${shared ? `min(${seriesBound(time, "min")})` : "NULL::float8"} AS lo, ${shared ? `max(${seriesBound(time, "max")})` : "NULL::float8"} AS hi
+       FROM "MetricSeries" s
+      WHERE s."runId" = ANY($1::text[]) AND s.key = ANY($2::text[])
+      GROUP BY s."runId"
+      ORDER BY s."runId"`,
+    [input.runIds, input.keys],
+  );
+  // A shared range is the union of the series' ranges: fixed up front, every run gets it as from/to.
+  const lo = shared ? (input.from ?? minOf(runs.map((r) => r.lo))) : input.from;
+  const hi = shared ? (input.to ?? maxOf(runs.map((r) => r.hi))) : input.to;
+  // The budget goes to series in response order, across runs as within one.
+  let before = 0;
+  const parts = runs.map((r) => {
+    const left = budget - before;
+    before += r.n;
+    return downsampleStatement(sql, { ...input, runIds: [r.runId], from: lo ?? undefined, to: hi ?? undefined }, false, left);
+  });
+  return (await Promise.all(parts)).flat();
+}
+
+function minOf(xs: (number | null)[]): number | null {
+  return xs.reduce<number | null>((m, x) => (x === null ? m : m === null ? x : Math.min(m, x)), null);
+}
+function maxOf(xs: (number | null)[]): number | null {
+  return xs.reduce<number | null>((m, x) => (x === null ? m : m === null ? x : Math.max(m, x)), null);
+}
+
+/**
+ * One statement reads every requested series with its bounds and either its points in range,
+ * packed as binary doubles in x order (an index-only scan of the (seriesId, step, value) covering
+ * index on the step axis), which `bucketPoints` buckets here, or, past the budget, its buckets
+ * aggregated by PostgreSQL with the same arithmetic and summation order. Either way a series comes
+ * back as one bytea value, so 50 series are 50 rows, not 25,000.
+ */
+async function downsampleStatement(sql: SqlSession, input: SeriesInput, sharedRange: boolean, budget: number): Promise<Series[]> {
   const time = input.axis === "time";
   const xExpr = time ? epochMs(`p."wallTime"`) : `p.step::float8`;
-  const bound = (agg: "min" | "max") =>
-    time
-      ? `(SELECT ${epochMs(`${agg}(q."wallTime")`)} FROM "MetricPoint" q WHERE q."seriesId" = s.id)`
-      : `(SELECT ${agg}(q.step)::float8 FROM "MetricPoint" q WHERE q."seriesId" = s.id)`;
+  const bound = (agg: "min" | "max") => seriesBound(time, agg);
   const rangeScan = time
     ? `p."wallTime" >= to_timestamp(LEAST(GREATEST(b.lo / 1000.0, ${EPOCH_S_LO}), ${EPOCH_S_HI})) AT TIME ZONE 'UTC'
        AND p."wallTime" <= to_timestamp(LEAST(GREATEST(b.hi / 1000.0, ${EPOCH_S_LO}), ${EPOCH_S_HI})) AT TIME ZONE 'UTC'`
@@ -77,7 +123,6 @@ export async function downsample(sql: SqlSession, input: z.output<typeof seriesI
   const order = time ? `p."wallTime", p.step` : `p.step`;
   const inRange = `FROM "MetricPoint" p WHERE p."seriesId" = b.sid AND ${rangeScan} AND ${xExpr} >= b.lo AND ${xExpr} <= b.hi`;
   const bucketExpr = `(CASE WHEN b.hi > b.lo THEN LEAST(floor((${xExpr} - b.lo) / (b.hi - b.lo) * $5), $5 - 1) ELSE 0 END)::int`;
-  const budget = opts.wholePointsBudget ?? WHOLE_POINTS_BUDGET;
   const rows = await sql.query<{ sid: number; runId: string; key: string; lo: number | null; hi: number | null; whole: boolean; data: Uint8Array | null }>(
     `WITH s0 AS MATERIALIZED (
        SELECT s.id AS sid, s."runId" AS "runId", s.key AS key, s.count AS n,
@@ -85,7 +130,7 @@ export async function downsample(sql: SqlSession, input: z.output<typeof seriesI
          FROM "MetricSeries" s
         WHERE s."runId" = ANY($1::text[]) AND s.key = ANY($2::text[])
      ), b AS (
-       SELECT sid, "runId", key, ${opts.sharedRange ? "min(lo) OVER ()" : "lo"} AS lo, ${opts.sharedRange ? "max(hi) OVER ()" : "hi"} AS hi,
+       SELECT sid, "runId", key, ${sharedRange ? "min(lo) OVER ()" : "lo"} AS lo, ${sharedRange ? "max(hi) OVER ()" : "hi"} AS hi,
               -- in response order, the series whose stored points still fit the budget are read whole
               sum(n) OVER (ORDER BY "runId", key ROWS UNBOUNDED PRECEDING) <= $6::float8 AS whole
          FROM s0
