@@ -102,4 +102,14 @@ describe("evaluation views", () => {
       ["Seeding time (ms)", ["execute", "generate", "total"]],
     ]);
   });
+
+  it("groups the per-type proposal counts and the format errors of both roles instead of one chart per key", () => {
+    const keys = ["propose/abduction/count", "propose/abduction/added", "propose/abduction/duplicates", "propose/deduction/count", "propose/abduction/format_errors", "solve/induction/format_errors", "propose/deduction/valid_rate"];
+    const groups = groupKeys(keys).map((g) => [g.title, g.keys.map(g.label)]);
+    expect(groups).toEqual([
+      ["Valid-proposal rate", ["deduction"]],
+      ["Proposals per task type: generated, added to the buffer, duplicates", ["abduction added", "abduction count", "abduction duplicates", "deduction count"]],
+      ["Format errors (unparseable answers) per task type × role", ["abduction.propose", "induction.solve"]],
+    ]);
+  });
 });

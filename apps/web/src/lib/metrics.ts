@@ -10,6 +10,8 @@ export const CHART_GROUPS: { title: string; match: RegExp; label?: (key: string)
   { title: "Invalid proposals by reason", match: /^propose\/[^/]+\/invalid\//, label: (k) => `${k.split("/")[1]}: ${k.split("/")[3]}` },
   { title: "Learnability (mean)", match: /^propose\/[^/]+\/learnability_mean$/, label: (k) => k.split("/")[1]! },
   { title: "Learnability distribution (solved k of n)", match: /^propose\/[^/]+\/solved_\d+_of_\d+$/, label: (k) => `${k.split("/")[1]} ${k.split("/")[2]}` },
+  { title: "Proposals per task type: generated, added to the buffer, duplicates", match: /^propose\/[^/]+\/(count|added|duplicates)$/, label: (k) => `${k.split("/")[1]} ${k.split("/")[2]}` },
+  { title: "Format errors (unparseable answers) per task type × role", match: /^(propose|solve)\/[^/]+\/format_errors$/, label: (k) => `${k.split("/")[1]}.${k.split("/")[0]}` },
   { title: "Buffer size per task type", match: /^buffer\//, label: (k) => k.slice("buffer/".length) },
   { title: "Response length (tokens)", match: /^response_tokens\//, label: (k) => k.slice("response_tokens/".length) },
   { title: "Loss", match: /^train\/loss$/ },
