@@ -1,12 +1,24 @@
 import { chmodSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
+import type { RunConfig } from "@azr/azr";
 import { DEMO_TINY_CONFIG, demoRunConfig, ensureDemoPolicy } from "@azr/demo";
 import { createTestDatabase, type TestDatabase } from "@azr/db/testing";
 import type { Database } from "@azr/db";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { adminConfigSchema } from "./admin-config.ts";
 import { startRuntime, type Runtime } from "./runtime.ts";
+
+/** Creates a run of `config` in `poolName`, submits it, and waits until it completes or fails
+ * (throws after `ms`). */
+async function runToEndOf(db: Database, runtime: Runtime, name: string, config: RunConfig, poolName: string, ms: number) {
+  const owner = await db.prisma.user.create({ data: { name: "o" } });
+  const run = await db.prisma.run.create({
+    data: { name, ownerId: owner.id, config: config as object, seed: 0n, poolName, modelName: config.model.name, totalSteps: config.schedule.totalSteps },
+  });
+  await runtime.orchestrator.submit(run.id);
+  return { run, ended: await runToEnd(db, run.id, ms) };
+}
 
 /** Polls until the run completes or fails, and returns it; throws after `ms`. */
 async function runToEnd(db: Database, runId: string, ms: number) {
@@ -56,12 +68,7 @@ describe("runtime with the real tiny worker and the bwrap executor", () => {
       sampling: { maxResponseLength: 64 },
       model: { name: "tiny-test" },
     });
-    const owner = await db.prisma.user.create({ data: { name: "o" } });
-    const run = await db.prisma.run.create({
-      data: { name: "real", ownerId: owner.id, config: config as object, seed: 0n, poolName: "local", modelName: "tiny-test", totalSteps: 2 },
-    });
-    await runtime.orchestrator.submit(run.id);
-    const ended = await runToEnd(db, run.id, 240_000);
+    const { run, ended } = await runToEndOf(db, runtime, "real", config, "local", 240_000);
     expect(ended.failureReason).toBeNull();
     expect(ended.status).toBe("completed");
     expect(steps).toEqual([1, 2]);
@@ -115,12 +122,7 @@ describe("runtime: kill -9 of the real worker mid-step", () => {
     });
     try {
       const config = demoRunConfig({ schedule: { totalSteps: 3, checkpointInterval: 1 }, sampling: { maxResponseLength: 48 }, model: { name: "tiny-test" } });
-      const owner = await db.prisma.user.create({ data: { name: "o" } });
-      const run = await db.prisma.run.create({
-        data: { name: "kill", ownerId: owner.id, config: config as object, seed: 0n, poolName: "local", modelName: "tiny-test", totalSteps: 3 },
-      });
-      await runtime.orchestrator.submit(run.id);
-      const ended = await runToEnd(db, run.id, 400_000);
+      const { run, ended } = await runToEndOf(db, runtime, "kill", config, "local", 400_000);
       expect(ended.failureReason).toBeNull();
       expect(ended.status).toBe("completed");
       expect(killed).toBeGreaterThan(0);
@@ -155,12 +157,7 @@ describe("runtime: the seeding stage with the real tiny worker and the demo poli
     try {
       const config = demoRunConfig({ azr: { seedSource: "generate", seedBatchFactor: 1 }, schedule: { totalSteps: 1, checkpointInterval: 1 }, optim: { lr: 1e-5 }, model: { name: "tiny-demo" } });
       const target = config.azr.batchSize * config.azr.seedBatchFactor;
-      const owner = await db.prisma.user.create({ data: { name: "o" } });
-      const run = await db.prisma.run.create({
-        data: { name: "seeding", ownerId: owner.id, config: config as object, seed: 0n, poolName: "local", modelName: "tiny-demo", totalSteps: 1 },
-      });
-      await runtime.orchestrator.submit(run.id);
-      const ended = await runToEnd(db, run.id, 500_000);
+      const { run, ended } = await runToEndOf(db, runtime, "seeding", config, "local", 500_000);
       expect(ended.failureReason).toBeNull();
       expect(ended.status).toBe("completed");
       const step = await db.prisma.step.findUniqueOrThrow({ where: { runId_index: { runId: run.id, index: 1 } } });
@@ -216,12 +213,7 @@ describe.skipIf(!!daemon && !inCI)("runtime with a docker pool (real daemon, wor
     const runtime = await startRuntime({ db, dataDir, admin, executorRunners: 2, launcherSettings: { installationId } });
     try {
       const config = demoRunConfig({ schedule: { totalSteps: 1, checkpointInterval: 1 }, sampling: { maxResponseLength: 32 }, model: { name: "tiny-test" } });
-      const owner = await db.prisma.user.create({ data: { name: "o" } });
-      const run = await db.prisma.run.create({
-        data: { name: "docker", ownerId: owner.id, config: config as object, seed: 0n, poolName: "cpu-docker", modelName: "tiny-test", totalSteps: 1 },
-      });
-      await runtime.orchestrator.submit(run.id);
-      const ended = await runToEnd(db, run.id, 400_000);
+      const { run, ended } = await runToEndOf(db, runtime, "docker", config, "cpu-docker", 400_000);
       expect(ended.failureReason).toBeNull();
       expect(ended.status).toBe("completed");
       const after = await db.prisma.run.findUniqueOrThrow({ where: { id: run.id } });
