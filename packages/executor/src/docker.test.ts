@@ -9,6 +9,7 @@ import { DockerBackend } from "./docker.ts";
 import { ExecutorPool } from "./pool.ts";
 import { DEBIAN_DIST_PACKAGES } from "./system-modules.ts";
 import { runHostileSuite } from "./testing/hostile-suite.ts";
+import { IMPORT_SYMPY_VIA_SYS_PATH } from "./testing/sympy-probe.ts";
 
 // These tests need a Docker daemon and the executor image (CI starts dockerd and builds the
 // image in .ci/setup.d/50-docker.sh). They are skipped only where there is no daemon socket at
@@ -68,12 +69,7 @@ describe.skipIf(!hasDaemon)("docker backend", () => {
   });
 
   it("keeps the image's sympy out of reach of an ordinary pool, even via sys.path", async () => {
-    const r = await pool.run({
-      id: "no-sympy",
-      kind: "run",
-      program: `import sys\nsys.path.append(${JSON.stringify(DEBIAN_DIST_PACKAGES)})\ndef f():\n    import sympy\n    return 1`,
-      calls: [""],
-    });
+    const r = await pool.run(IMPORT_SYMPY_VIA_SYS_PATH);
     expect(r.calls[0]?.[0]).toMatchObject({ status: "error", errorType: "ModuleNotFoundError" });
   });
 

@@ -4,6 +4,7 @@ import { BwrapBackend } from "./bwrap.ts";
 import { DockerBackend } from "./docker.ts";
 import { ExecutorPool } from "./pool.ts";
 import { DEBIAN_DIST_PACKAGES, checkSystemModules } from "./system-modules.ts";
+import { IMPORT_SYMPY_VIA_SYS_PATH } from "./testing/sympy-probe.ts";
 
 // The scoring-only `systemModules` option: a closed allowlist, dist-packages bound (bwrap) or
 // unhidden (Docker) only when it is set, and sympy really importable in the sandbox then — and
@@ -77,12 +78,7 @@ describe("sympy in the bwrap sandbox", () => {
 
   it("keeps sympy out of reach of an ordinary pool, even via sys.path", async () => {
     expect(plain.runtime?.preloaded).toBeUndefined();
-    const r = await plain.run({
-      id: "no",
-      kind: "run",
-      program: `import sys\nsys.path.append(${JSON.stringify(DEBIAN_DIST_PACKAGES)})\ndef f():\n    import sympy\n    return 1`,
-      calls: [""],
-    });
+    const r = await plain.run(IMPORT_SYMPY_VIA_SYS_PATH);
     expect(r.calls[0]?.[0]).toMatchObject({ status: "error", errorType: "ModuleNotFoundError" });
   });
 });
