@@ -117,9 +117,9 @@ describe.each(testBackends)("auth service (%s)", (backend) => {
     // A relaunch is a new attempt: the old attempt's token stops working.
     await db.prisma.run.update({ where: { id: run.id }, data: { attempt: 2 } });
     expect(await auth.verifyWorkerToken(token)).toMatchObject({ ok: false, reason: expect.stringMatching(/no longer running/) });
-    const second = await auth.mintWorkerToken(run.id, 2);
+    const second = await auth.workerCredentials().issue(run.id, 2);
     expect((await auth.verifyWorkerToken(second.token)).ok).toBe(true);
-    expect(await auth.expireWorkerTokens(run.id, 2)).toBe(1);
+    await second.revoke();
     expect(await auth.verifyWorkerToken(second.token)).toMatchObject({ ok: false, reason: expect.stringMatching(/revoked/) });
     const short = await auth.mintWorkerToken(run.id, 2, -1);
     expect(await auth.verifyWorkerToken(short.token)).toMatchObject({ ok: false, reason: "worker token expired" });

@@ -196,8 +196,8 @@ export class AuthService {
 
   // ------------------------------------------------------------------ worker tokens
 
-  /** Mints the token for one attempt of one run; it expires at `expiresAt` or when the attempt ends
-   * (`expireWorkerTokens`), whichever is first. */
+  /** Mints the token for one attempt of one run; it expires at `expiresAt` or when it is revoked
+   * as the attempt ends (`workerCredentials`), whichever is first. */
   async mintWorkerToken(runId: string, attempt: number, ttlMs = 24 * 3600_000): Promise<{ token: string; tokenId: string; expiresAt: Date }> {
     const token = generateToken("worker");
     const expiresAt = new Date(Date.now() + ttlMs);
@@ -241,15 +241,6 @@ export class AuthService {
         };
       },
     };
-  }
-
-  /** Ends every worker token of a run (or of one attempt): call it when the attempt ends. */
-  async expireWorkerTokens(runId: string, attempt?: number): Promise<number> {
-    const r = await this.db.prisma.workerToken.updateMany({
-      where: { runId, ...(attempt === undefined ? {} : { attempt }), revokedAt: null },
-      data: { revokedAt: new Date() },
-    });
-    return r.count;
   }
 
   // ------------------------------------------------------------------ first start
