@@ -12,6 +12,7 @@ bench/executor/run.ts asks the sandboxed pool to do, one reference-style run per
 """
 
 import json
+import os
 import pickle
 import signal
 import sys
@@ -152,8 +153,12 @@ def main():
     plan["golds"] = [g[0] for g in plan["goldsAll"]]
     out = {}
     for name in plan["workloads"]:
+        before = os.times()
         r = Runner()
         wall = workload(name, r, fixtures, plan)
+        r.close()  # joins the worker, so its CPU is counted in children_* below
+        after = os.times()
+        cpu = sum(getattr(after, k) - getattr(before, k) for k in ("user", "system", "children_user", "children_system"))
         lat = sorted(r.latencies)
         out[name] = {
             "runs": r.runs,
@@ -161,8 +166,9 @@ def main():
             "runsPerS": r.runs / wall if wall else 0,
             "p50Ms": lat[len(lat) // 2] if lat else 0,
             "p99Ms": lat[min(len(lat) - 1, int(len(lat) * 0.99))] if lat else 0,
+            # Includes the worker's start, a few ms: the worker lives for this workload only.
+            "cpuMsPerRun": round(cpu / r.runs * 1000, 3) if r.runs else 0,
         }
-        r.close()
     json.dump(out, sys.stdout)
     sys.stdout.write("\n")
 

@@ -1,6 +1,7 @@
 // Executor benchmark: AZR-shaped workloads on ~1,000 fixture programs, on the sandboxed pool
 // (bwrap, Docker) and, in the same run, on a baseline reproducing the reference executor.
-//   npx tsx bench/executor/run.ts [--backends bwrap,docker] [--runners N]
+//   npx tsx bench/executor/run.ts [--backends bwrap,docker] [--runners N] [--rounds N]
+//                                 [--workloads validation,induction,abduction-checks,full-step]
 // Prints one JSON document.
 import { spawnSync } from "node:child_process";
 import { readFileSync } from "node:fs";
@@ -11,6 +12,7 @@ import type { ExecResult, PyValue, RunRequest } from "@azr/protocol";
 
 type RunJob = Omit<RunRequest, "id" | "kind">;
 import { createBackend, ExecutorPool, checkSandboxAvailability } from "@azr/executor";
+import { cpuPerJob, cpuSnapshot } from "./cpu-accounting.ts";
 import type { BackendName } from "@azr/executor";
 
 interface Fixture {
@@ -43,8 +45,17 @@ const plan = {
   solveAbduction: order.slice(192, 256),
   solveInduction: order.slice(256, 320),
 };
-const WORKLOADS = ["validation", "induction", "abduction-checks", "full-step"] as const;
-type Workload = (typeof WORKLOADS)[number];
+const ALL_WORKLOADS = ["validation", "induction", "abduction-checks", "full-step"] as const;
+type Workload = (typeof ALL_WORKLOADS)[number];
+const WORKLOADS: readonly Workload[] = (() => {
+  const asked = arg("workloads")?.split(",").filter(Boolean);
+  if (!asked) return ALL_WORKLOADS;
+  const unknown = asked.filter((w) => !(ALL_WORKLOADS as readonly string[]).includes(w));
+  if (unknown.length) throw new Error(`unknown workload(s) ${unknown.join(", ")}; choose from ${ALL_WORKLOADS.join(", ")}`);
+  // abduction-checks compares against the gold outputs the induction workload records.
+  if (asked.includes("abduction-checks") && !asked.includes("induction")) throw new Error("--workloads abduction-checks needs induction too");
+  return ALL_WORKLOADS.filter((w) => asked.includes(w));
+})();
 
 // AZR's banned list (azr-spec.md section 2), checked the strict way during validation.
 const CHECKS = {
@@ -109,6 +120,7 @@ function okValues(r: ExecResult, repeatsMustAgree: boolean): PyValue[] | undefin
 async function runWorkload(pool: ExecutorPool, name: Workload, golds: Map<number, PyValue[]>) {
   const d = new Driver(pool, pool.size * 2);
   const validation = (i: number, n: number) => ({ program: fixtures[i]!.program, calls: fixtures[i]!.inputs.slice(0, n), repeat: 2, checks: CHECKS });
+  const cpu0 = cpuSnapshot();
   const t0 = performance.now();
   let accepted = 0;
   if (name === "validation") {
@@ -159,6 +171,7 @@ async function runWorkload(pool: ExecutorPool, name: Workload, golds: Map<number
     accepted += sr.filter((r) => r.status === "ok").length;
   }
   const wallS = (performance.now() - t0) / 1000;
+  const cpu = cpuPerJob(cpu0, cpuSnapshot(), d.jobs);
   const lat = d.latencies.sort((a, b) => a - b);
   return {
     jobs: d.jobs,
@@ -170,6 +183,7 @@ async function runWorkload(pool: ExecutorPool, name: Workload, golds: Map<number
     p99Ms: round(pct(lat, 0.99)),
     nonOkJobs: d.problems,
     accepted,
+    cpuPerJob: cpu,
   };
 }
 
@@ -186,13 +200,20 @@ async function trivialLatency(pool: ExecutorPool) {
 }
 
 
-type BaseFigures = { runs: number; wallS: number; runsPerS: number; p50Ms: number; p99Ms: number };
+type BaseFigures = { runs: number; wallS: number; runsPerS: number; p50Ms: number; p99Ms: number; cpuMsPerRun: number };
 
 function baseline(workload: Workload): BaseFigures {
   const input = JSON.stringify({ ...plan, fixtures, workloads: [workload] });
   const r = spawnSync("/usr/bin/python3", [path.join(here, "baseline.py")], { input, encoding: "utf8", maxBuffer: 64 << 20, timeout: 600_000 });
   if (r.status !== 0) throw new Error(`baseline failed: ${r.stderr}`);
   return (JSON.parse(r.stdout) as Record<Workload, BaseFigures>)[workload];
+}
+
+/** Kernel costs that bound a fork-per-program design on this machine (machine_costs.py). */
+function machineCosts(): Record<string, number> {
+  const r = spawnSync("/usr/bin/python3", ["-I", "-S", path.join(here, "machine_costs.py")], { encoding: "utf8", timeout: 120_000 });
+  if (r.status !== 0) throw new Error(`machine_costs.py failed: ${r.stderr}`);
+  return JSON.parse(r.stdout) as Record<string, number>;
 }
 
 function median(xs: number[]): number {
@@ -219,8 +240,11 @@ async function main() {
       "baseline: one persistent ProcessPoolExecutor worker, one job at a time, exec + signal timeout, no isolation (the reference's design); one run per (program, input) check as the reference does",
       "sandboxed pool: every program in its own forked child; all calls of one program in one job; deduction answers compared as literals outside the executor on both sides",
       "each round runs the baseline and then every backend on the same workload back to back; figures are the median round, speedup = median over rounds of baseline wall time / backend wall time",
+      "cpuPerJob: CPU ms per job from /proc (machine = every CPU, whatever ran; zygote = the runners' own processes; child = the job children they forked and reaped; faults = minor page faults per job); baseline cpuMsPerRun covers its main process and its worker",
+      "machineCosts: what this kernel charges per copy-on-write fault, per fresh-page fault, and for fork + exit of a bare python3 (bench/executor/machine_costs.py)",
     ],
   };
+  result.machineCosts = machineCosts();
   const availability = await checkSandboxAvailability();
   const pools = new Map<BackendName, ExecutorPool>();
   for (const name of wanted) {
@@ -258,7 +282,7 @@ async function main() {
       WORKLOADS.map((w) => {
         const xs = base[w]!;
         const mid = [...xs].sort((a, b) => a.wallS - b.wallS)[Math.floor((xs.length - 1) / 2)]!;
-        return [w, { runs: mid.runs, wallS: round(mid.wallS), runsPerS: round(mid.runsPerS), p50Ms: round(mid.p50Ms), p99Ms: round(mid.p99Ms), wallSAll: xs.map((x) => round(x.wallS)) }];
+        return [w, { runs: mid.runs, wallS: round(mid.wallS), runsPerS: round(mid.runsPerS), p50Ms: round(mid.p50Ms), p99Ms: round(mid.p99Ms), cpuMsPerRun: mid.cpuMsPerRun, wallSAll: xs.map((x) => round(x.wallS)) }];
       }),
     );
     for (const [name, pool] of pools) {
