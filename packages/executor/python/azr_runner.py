@@ -363,6 +363,113 @@ def _exception_outcome(exc, _type=type):
 
 
 # --------------------------------------------------------------------------------------------
+# The job child's seccomp filter: system calls that act on another process by pid
+# --------------------------------------------------------------------------------------------
+#
+# A job runs with the zygote's uid, so without this filter it could lower the zygote's own
+# resource limits (prlimit64 on PID 1: RLIMIT_NPROC=0 and the zygote can never fork again, so
+# every later job on that runner fails), renice it or every process of the uid (setpriority),
+# pin it to one CPU or change its scheduling policy. Signals are no threat (PID 1 of a PID
+# namespace ignores signals it has no handler for) and ptrace-like access is refused because
+# the zygote is non-dumpable. The filter lets each of these calls act on the calling process
+# only (pid 0); aimed elsewhere they fail with EPERM. Both backends install it the same way.
+
+_SECCOMP_DATA_NR, _SECCOMP_DATA_ARCH, _SECCOMP_DATA_ARG0, _SECCOMP_DATA_ARG1 = 0, 4, 16, 24
+# Per machine: audit arch, numbers of the calls whose first argument is a pid, setpriority and
+# ioprio_set (which take (which, who)). Other machines run without the filter (see the greeting).
+_PID_SYSCALLS = {
+    "x86_64": (0xC000003E, {"prlimit64": 302, "sched_setaffinity": 203, "sched_setscheduler": 144,
+                            "sched_setparam": 142, "sched_setattr": 314}, 141, 251),
+    "aarch64": (0xC00000B7, {"prlimit64": 261, "sched_setaffinity": 122, "sched_setscheduler": 119,
+                             "sched_setparam": 118, "sched_setattr": 274}, 140, 30),
+}
+_RET_ALLOW, _RET_EPERM, _RET_KILL = 0x7FFF0000, 0x00050001, 0x80000000
+_BPF_LD_ABS, _BPF_JEQ, _BPF_JGT, _BPF_JSET, _BPF_RET = 0x20, 0x15, 0x25, 0x45, 0x06
+_X32_SYSCALL_BIT = 0x40000000
+
+
+def _assemble_bpf(program):
+    """program: (label or None, opcode, k, jump-if-true label, jump-if-false label) rows; jumps
+    are forward only, as classic BPF requires. Returns struct sock_filter[] bytes."""
+    import struct
+
+    where = {row[0]: i for i, row in enumerate(program) if row[0]}
+    out = []
+    for i, (_label, code, k, jt, jf) in enumerate(program):
+        offsets = [(where[t] - i - 1) if t else 0 for t in (jt, jf)]
+        if any(o < 0 or o > 255 for o in offsets):
+            raise ValueError("seccomp filter jump out of range")
+        out.append(struct.pack("<HBBI", code, offsets[0], offsets[1], k))
+    return b"".join(out)
+
+
+def child_filter_program(machine=None):
+    """The filter's bytes for this machine, or None where its system call numbers are unknown."""
+    spec = _PID_SYSCALLS.get(machine or os.uname().machine)
+    if spec is None:
+        return None
+    arch, own_pid_only, setpriority, ioprio_set = spec
+    rows = [
+        (None, _BPF_LD_ABS, _SECCOMP_DATA_ARCH, None, None),
+        # A foreign ABI (int 0x80, x32) would reach these calls under other numbers.
+        (None, _BPF_JEQ, arch, None, "kill"),
+        (None, _BPF_LD_ABS, _SECCOMP_DATA_NR, None, None),
+        (None, _BPF_JSET, _X32_SYSCALL_BIT, "kill", None),
+    ]
+    rows += [(None, _BPF_JEQ, nr, "own-pid", None) for nr in own_pid_only.values()]
+    rows += [
+        (None, _BPF_JEQ, setpriority, "setpriority", None),
+        (None, _BPF_JEQ, ioprio_set, "ioprio", None),
+        (None, _BPF_RET, _RET_ALLOW, None, None),
+        # pid_t and int arguments: the kernel reads the low 32 bits (little-endian: first word).
+        ("own-pid", _BPF_LD_ABS, _SECCOMP_DATA_ARG0, None, None),
+        (None, _BPF_JEQ, 0, "allow", "deny"),
+        # setpriority(which, who): PRIO_PROCESS (0) or PRIO_PGRP (1) of the caller (who = 0).
+        ("setpriority", _BPF_LD_ABS, _SECCOMP_DATA_ARG0, None, None),
+        (None, _BPF_JGT, 1, "deny", "who"),
+        # ioprio_set(which, who): IOPRIO_WHO_PROCESS (1) or IOPRIO_WHO_PGRP (2) of the caller.
+        ("ioprio", _BPF_LD_ABS, _SECCOMP_DATA_ARG0, None, None),
+        (None, _BPF_JEQ, 1, "who", None),
+        (None, _BPF_JEQ, 2, "who", "deny"),
+        ("who", _BPF_LD_ABS, _SECCOMP_DATA_ARG1, None, None),
+        (None, _BPF_JEQ, 0, "allow", "deny"),
+        ("allow", _BPF_RET, _RET_ALLOW, None, None),
+        ("deny", _BPF_RET, _RET_EPERM, None, None),
+        ("kill", _BPF_RET, _RET_KILL, None, None),
+    ]
+    return _assemble_bpf(rows)
+
+
+def _make_filter_installer(program):
+    """Prepares, in the zygote, everything the child needs to install the filter with one prctl
+    call (no allocation or lookup left for the child). None when there is no filter."""
+    if program is None:
+        return None
+    import ctypes
+
+    class _SockFprog(ctypes.Structure):
+        _fields_ = [("len", ctypes.c_ushort), ("filter", ctypes.c_void_p)]
+
+    buffer = ctypes.create_string_buffer(program, len(program))
+    fprog = _SockFprog(len(program) // 8, ctypes.addressof(buffer))
+    prctl = ctypes.CDLL(None, use_errno=True).prctl
+    prctl.restype = ctypes.c_int
+    prctl.argtypes = [ctypes.c_int, ctypes.c_ulong, ctypes.c_void_p, ctypes.c_ulong, ctypes.c_ulong]
+    pointer = ctypes.addressof(fprog)
+    keep = (buffer, fprog)
+
+    def install(_keep=keep):
+        # PR_SET_SECCOMP, SECCOMP_MODE_FILTER; allowed because the zygote set no_new_privs.
+        if prctl(22, 2, pointer, 0, 0) != 0:
+            raise OSError(ctypes.get_errno(), "cannot install the job seccomp filter")
+
+    return install
+
+
+_install_child_filter = None  # set by main() once no_new_privs is on
+
+
+# --------------------------------------------------------------------------------------------
 # The forked child: everything below runs in a process that is thrown away after the job.
 # --------------------------------------------------------------------------------------------
 
@@ -394,6 +501,8 @@ def _child_setup(out_w, err_w, res_w, job_dir, limits):
     if hasattr(resource, "RLIMIT_MSGQUEUE"):
         setr(resource.RLIMIT_MSGQUEUE, (0, 0))
     os.chdir(job_dir)
+    if _install_child_filter is not None:
+        _install_child_filter()
     # sys.stdin/stdout/stderr, the environment and signal dispositions were prepared once by
     # the zygote (see _prepare_zygote): the zygote never buffers data in those stream objects,
     # so after the dup2s above they read /dev/null and write into the capture pipes. Doing it
@@ -605,6 +714,21 @@ def _read_available(fd, buf, cap):
     return False, sum(len(b) for b in buf) > cap
 
 
+class RunnerUnfit(Exception):
+    """The zygote can no longer run jobs as it should (it cannot fork, or its own limits were
+    changed): it answers the job with a sandbox-failure and exits, so the pool starts a fresh
+    runner instead of failing every later job on this one."""
+
+
+_LIMITED = tuple(getattr(resource, n) for n in (
+    "RLIMIT_NPROC", "RLIMIT_NOFILE", "RLIMIT_AS", "RLIMIT_CPU", "RLIMIT_FSIZE", "RLIMIT_DATA", "RLIMIT_STACK",
+    "RLIMIT_CORE", "RLIMIT_MEMLOCK") if hasattr(resource, n))
+
+
+def own_limits():
+    return tuple(resource.getrlimit(r) for r in _LIMITED)
+
+
 def run_job(req):
     """Forks a child for one request and collects its result. Never raises for a bad program."""
     started = time.monotonic()
@@ -621,7 +745,13 @@ def run_job(req):
     out_r, out_w = os.pipe()
     err_r, err_w = os.pipe()
     res_r, res_w = os.pipe()
-    pid = os.fork()
+    try:
+        pid = os.fork()
+    except OSError as exc:
+        for fd in (out_r, out_w, err_r, err_w, res_r, res_w):
+            os.close(fd)
+        os.rmdir(job_dir)
+        raise RunnerUnfit("cannot fork a job process: %s" % exc)
     if pid == 0:
         _child_main(req, out_w, err_w, res_w, job_dir)
     os.close(out_w)
@@ -864,6 +994,24 @@ def _prctl_hardening():
         return False
 
 
+def _child_filter_works():
+    """Forks a probe that installs the job filter and tries to read this process's limits by
+    pid, which the filter must refuse."""
+    pid = os.fork()
+    if pid == 0:
+        code = 1
+        try:
+            _install_child_filter()
+            try:
+                resource.prlimit(os.getppid(), resource.RLIMIT_CORE)
+            except PermissionError:
+                code = 0
+        finally:
+            os._exit(code)
+    _, status = os.waitpid(pid, 0)
+    return os.WIFEXITED(status) and os.WEXITSTATUS(status) == 0
+
+
 def _write_line(fd, obj):
     data = (json.dumps(obj, ensure_ascii=True, allow_nan=False, separators=(",", ":")) + "\n").encode("ascii")
     view = memoryview(data)
@@ -946,6 +1094,11 @@ def main():
     if not hardened:
         sys.stderr.write("azr runner: prctl hardening failed\n")
         return 2
+    global _install_child_filter
+    _install_child_filter = _make_filter_installer(child_filter_program())
+    if _install_child_filter is not None and not _child_filter_works():
+        sys.stderr.write("azr runner: the job seccomp filter does not hold (prlimit on the zygote still works)\n")
+        return 2
     preloaded = _preload_system_modules()
     if preloaded is None:
         return 2
@@ -953,11 +1106,13 @@ def main():
     # so the kernel only delivers signals from inside the namespace that have a handler: with
     # default dispositions (set in _prepare_zygote) a job can neither stop nor kill it.
     _prepare_zygote()
+    limits_at_start = own_limits()
     gc.collect()
     gc.freeze()
     gc.disable()
     greeting = {"ready": True, "protocol": PROTOCOL_VERSION, "python": sys.version.split()[0],
-                "pid": os.getpid(), "uid": os.getuid(), "hashSeed": HASH_SEED}
+                "pid": os.getpid(), "uid": os.getuid(), "hashSeed": HASH_SEED,
+                "jobFilter": _install_child_filter is not None}
     if preloaded:
         greeting["preloaded"] = preloaded
     # A container's output is only seen once the pool has attached to it, which can be after the
@@ -978,6 +1133,12 @@ def main():
             continue
         try:
             resp = run_job(req)
+        except RunnerUnfit as exc:
+            _write_line(out_fd, {"id": req.get("id", ""), "status": "sandbox-failure",
+                                 "error": {"type": "RunnerUnfit", "message": _short(exc)},
+                                 "calls": [], "stdout": "", "stderr": "", "durationMs": 0})
+            sys.stderr.write("azr runner: %s; exiting so that a fresh runner replaces this one\n" % exc)
+            return 3
         except Exception as exc:
             resp = {"id": req.get("id", ""), "status": "sandbox-failure",
                     "error": {"type": type(exc).__name__, "message": _short(exc)},
@@ -988,6 +1149,11 @@ def main():
             except Exception:
                 pass
         _write_line(out_fd, resp)
+        if own_limits() != limits_at_start:
+            # Only possible where the job filter is missing (an unknown machine): the job that
+            # did it still gets its answer; no later job runs under the changed limits.
+            sys.stderr.write("azr runner: a job changed the runner's own resource limits; exiting so that a fresh runner replaces this one\n")
+            return 3
     return 0
 
 

@@ -25,6 +25,10 @@ export interface RunnerGreeting {
   hashSeed: string;
   /** Scoring pools: "name version" of each preloaded system module (see system-modules.ts). */
   preloaded?: string[];
+  /** Whether job processes run under the runner's seccomp filter that stops them acting on the
+   * runner by pid (prlimit, setpriority, sched_setaffinity...); false on machines whose system
+   * call numbers the runner does not know (only x86_64 and aarch64 are known). */
+  jobFilter?: boolean;
 }
 
 export class RunnerStartError extends Error {

@@ -107,6 +107,19 @@ class EncodeTests(unittest.TestCase):
         self.assertEqual(self.enc(10 ** 5000)["value"]["v"], "1" + "0" * 5000)  # beyond int_max_str_digits
 
 
+class JobFilterTests(unittest.TestCase):
+    def test_known_machines_only(self):
+        self.assertIsNone(R.child_filter_program("sparc64"))
+        for machine in ("x86_64", "aarch64"):
+            program = R.child_filter_program(machine)
+            self.assertEqual(len(program) % 8, 0)
+            self.assertNotEqual(program, R.child_filter_program("x86_64" if machine == "aarch64" else "aarch64"))
+
+    def test_jumps_must_stay_in_range(self):
+        with self.assertRaises(ValueError):
+            R._assemble_bpf([("a", R._BPF_RET, 0, None, None), (None, R._BPF_JEQ, 0, "a", None)])
+
+
 class ZygoteProtocolTests(unittest.TestCase):
     """Drives the real zygote over its JSON-lines channel (forks included)."""
 
@@ -117,16 +130,87 @@ class ZygoteProtocolTests(unittest.TestCase):
     def tearDown(self):
         shutil.rmtree(self.dir, ignore_errors=True)
 
-    def drive(self, requests):
+    def command(self):
         cmd = [sys.executable, "-s", "-S", "-P", RUNNER]
         if os.getuid() == 0:
             cmd = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", "--"] + cmd
-        env = {"AZR_RUNNER_WRITABLE": self.dir, "PYTHONHASHSEED": "0"}
-        data = "".join("%010d\n%s" % (len(json.dumps(r)), json.dumps(r)) for r in requests)
+        return cmd, {"AZR_RUNNER_WRITABLE": self.dir, "PYTHONHASHSEED": "0"}
+
+    @staticmethod
+    def frame(request):
+        return "%010d\n%s" % (len(json.dumps(request)), json.dumps(request))
+
+    def drive(self, requests, with_greeting=False):
+        cmd, env = self.command()
+        data = "".join(self.frame(r) for r in requests)
         out = subprocess.run(cmd, input=data, capture_output=True, text=True, env=env, timeout=60)
         lines = [json.loads(x) for x in out.stdout.splitlines()]
         self.assertTrue(lines and lines[0].get("ready"), out.stderr)
-        return lines[1:]
+        return lines if with_greeting else lines[1:]
+
+    def start(self):
+        """The zygote as a process this test can reach (its pid) between requests."""
+        cmd, env = self.command()
+        proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+        self.addCleanup(proc.kill)
+        self.assertTrue(json.loads(proc.stdout.readline()).get("ready"))
+        return proc
+
+    def set_zygote_limit(self, proc, name, value):
+        """prlimit on the zygote from a process of its own uid (root here may lack
+        CAP_SYS_RESOURCE, so it goes through setpriv like the zygote itself)."""
+        code = "import resource, sys; resource.prlimit(%d, resource.%s, (%d, %d))" % (proc.pid, name, value, value)
+        cmd = [sys.executable, "-I", "-S", "-c", code]
+        if os.getuid() == 0:
+            cmd = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", "--"] + cmd
+        subprocess.run(cmd, check=True, timeout=30)
+
+    def ask(self, proc, request):
+        proc.stdin.write(self.frame(request))
+        proc.stdin.flush()
+        return json.loads(proc.stdout.readline())
+
+    def test_jobs_cannot_act_on_the_zygote(self):
+        # Without the job filter the first call leaves the zygote unable to fork (RLIMIT_NPROC 0).
+        program = (
+            "import os, resource\n"
+            "def f(k):\n"
+            "    if k == 0:\n"
+            "        return resource.prlimit(os.getppid(), resource.RLIMIT_NPROC, (0, 0))\n"
+            "    if k == 1:\n"
+            "        return os.setpriority(os.PRIO_USER, 0, 19)\n"
+            "    if k == 2:\n"
+            "        return os.sched_setaffinity(os.getppid(), {0})\n"
+            "    resource.setrlimit(resource.RLIMIT_NOFILE, (32, 32))\n"
+            "    return resource.getrlimit(resource.RLIMIT_NOFILE)"
+        )
+        lines = self.drive([
+            {"id": "a", "kind": "run", "program": program, "calls": ["0", "1", "2", "3"]},
+            {"id": "b", "kind": "run", "program": "def f():\n    return 1", "calls": [""]},
+        ], with_greeting=True)
+        self.assertTrue(lines[0]["jobFilter"])
+        a, b = lines[1:]
+        self.assertEqual([c[0].get("errorType") for c in a["calls"][:3]], ["PermissionError"] * 3)
+        self.assertEqual(a["calls"][3][0]["value"], {"t": "tuple", "v": [{"t": "int", "v": "32"}, {"t": "int", "v": "32"}]})
+        self.assertEqual((b["status"], b["calls"][0][0]["value"]), ("ok", {"t": "int", "v": "1"}))
+
+    def test_exits_when_it_cannot_fork(self):
+        proc = self.start()
+        self.set_zygote_limit(proc, "RLIMIT_NPROC", 0)
+        res = self.ask(proc, {"id": "a", "kind": "run", "program": "def f():\n    return 1", "calls": [""]})
+        self.assertEqual((res["status"], res["error"]["type"]), ("sandbox-failure", "RunnerUnfit"))
+        self.assertEqual(proc.wait(timeout=30), 3)
+        self.assertIn("fresh runner", proc.stderr.read())
+        self.assertEqual(os.listdir(self.dir), [])
+
+    def test_exits_after_its_own_limits_change(self):
+        proc = self.start()
+        self.assertEqual(self.ask(proc, {"id": "a", "kind": "run", "program": "def f():\n    return 1", "calls": [""]})["status"], "ok")
+        self.set_zygote_limit(proc, "RLIMIT_NOFILE", 100)
+        # The job still gets its answer; then the runner leaves rather than run more jobs so.
+        self.assertEqual(self.ask(proc, {"id": "b", "kind": "run", "program": "def f():\n    return 2", "calls": [""]})["status"], "ok")
+        self.assertEqual(proc.wait(timeout=30), 3)
+        self.assertIn("resource limits", proc.stderr.read())
 
     def test_refuses_root(self):
         if os.getuid() != 0:

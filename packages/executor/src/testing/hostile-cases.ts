@@ -255,6 +255,28 @@ export const HOSTILE_CASES: HostileCase[] = [
     check: all(status("ok"), callError("ValueError")),
   },
   {
+    // The zygote runs with the job's uid: prlimit64 on it would leave it unable to fork, so that
+    // every later job on the runner failed. The job filter refuses pid-targeted calls.
+    name: "lower the runner's rlimits",
+    request: run("import resource\ndef f():\n    return resource.prlimit(1, resource.RLIMIT_NPROC, (0, 0))"),
+    check: all(status("ok"), callError("PermissionError")),
+  },
+  {
+    name: "renice or pin the runner",
+    request: run(
+      "import os\ndef f(k):\n    if k == 0:\n        os.setpriority(os.PRIO_USER, 0, 19)\n    elif k == 1:\n        os.setpriority(os.PRIO_PROCESS, 1, 19)\n    else:\n        os.sched_setaffinity(1, {0})",
+      ["0", "1", "2"],
+    ),
+    check: all(status("ok"), callError("PermissionError", 0), callError("PermissionError", 1), callError("PermissionError", 2)),
+  },
+  {
+    name: "its own limits, priority and CPUs stay its own to change",
+    request: run(
+      "import os, resource\ndef f():\n    resource.setrlimit(resource.RLIMIT_NOFILE, (32, 32))\n    os.nice(1)\n    os.sched_setaffinity(0, os.sched_getaffinity(0))\n    return resource.getrlimit(resource.RLIMIT_NOFILE)",
+    ),
+    check: all(status("ok"), callValue({ t: "tuple", v: [int(32), int(32)] })),
+  },
+  {
     name: "write to every file descriptor",
     request: run("import os\ndef f():\n    for fd in range(1024):\n        try:\n            os.write(fd, b'garbage\\n')\n        except OSError:\n            pass\n    return 1"),
     check: all(status("error"), jobError("ResultChannelCorrupted")),
