@@ -363,16 +363,18 @@ def _exception_outcome(exc, _type=type):
 
 
 # --------------------------------------------------------------------------------------------
-# The job child's seccomp filter: system calls that act on another process by pid
+# The job child's seccomp filter: calls that reach past the job's own process
 # --------------------------------------------------------------------------------------------
 #
 # A job runs with the zygote's uid, so without this filter it could lower the zygote's own
 # resource limits (prlimit64 on PID 1: RLIMIT_NPROC=0 and the zygote can never fork again, so
 # every later job on that runner fails), renice it or every process of the uid (setpriority),
-# pin it to one CPU or change its scheduling policy. Signals are no threat (PID 1 of a PID
-# namespace ignores signals it has no handler for) and ptrace-like access is refused because
-# the zygote is non-dumpable. The filter lets each of these calls act on the calling process
-# only (pid 0); aimed elsewhere they fail with EPERM. Both backends install it the same way.
+# pin it to one CPU or change its scheduling policy. The filter lets each of these calls act on
+# the calling process only (pid 0); aimed elsewhere they fail with EPERM. It also refuses System
+# V IPC: a shared memory segment, semaphore set or message queue outlives the process that made
+# it, so one job could leave data for the next. Signals are no threat (PID 1 of a PID namespace
+# ignores signals it has no handler for), and ptrace-like access is refused because the zygote
+# is non-dumpable. Both backends install this filter the same way.
 
 _SECCOMP_DATA_NR, _SECCOMP_DATA_ARCH, _SECCOMP_DATA_ARG0, _SECCOMP_DATA_ARG1 = 0, 4, 16, 24
 # Per machine: audit arch, numbers of the calls whose first argument is a pid, setpriority and
@@ -382,6 +384,11 @@ _PID_SYSCALLS = {
                             "sched_setparam": 142, "sched_setattr": 314}, 141, 251),
     "aarch64": (0xC00000B7, {"prlimit64": 261, "sched_setaffinity": 122, "sched_setscheduler": 119,
                              "sched_setparam": 118, "sched_setattr": 274}, 140, 30),
+}
+# shmget shmat shmctl shmdt semget semop semctl semtimedop msgget msgsnd msgrcv msgctl
+_SYSV_IPC_SYSCALLS = {
+    "x86_64": (29, 30, 31, 67, 64, 65, 66, 220, 68, 69, 70, 71),
+    "aarch64": (194, 196, 195, 197, 190, 193, 191, 192, 186, 189, 188, 187),
 }
 _RET_ALLOW, _RET_EPERM, _RET_KILL = 0x7FFF0000, 0x00050001, 0x80000000
 _BPF_LD_ABS, _BPF_JEQ, _BPF_JGT, _BPF_JSET, _BPF_RET = 0x20, 0x15, 0x25, 0x45, 0x06
@@ -405,7 +412,8 @@ def _assemble_bpf(program):
 
 def child_filter_program(machine=None):
     """The filter's bytes for this machine, or None where its system call numbers are unknown."""
-    spec = _PID_SYSCALLS.get(machine or os.uname().machine)
+    machine = machine or os.uname().machine
+    spec = _PID_SYSCALLS.get(machine)
     if spec is None:
         return None
     arch, own_pid_only, setpriority, ioprio_set = spec
@@ -417,6 +425,7 @@ def child_filter_program(machine=None):
         (None, _BPF_JSET, _X32_SYSCALL_BIT, "kill", None),
     ]
     rows += [(None, _BPF_JEQ, nr, "own-pid", None) for nr in own_pid_only.values()]
+    rows += [(None, _BPF_JEQ, nr, "deny", None) for nr in _SYSV_IPC_SYSCALLS[machine]]
     rows += [
         (None, _BPF_JEQ, setpriority, "setpriority", None),
         (None, _BPF_JEQ, ioprio_set, "ioprio", None),

@@ -181,17 +181,23 @@ class ZygoteProtocolTests(unittest.TestCase):
             "        return os.setpriority(os.PRIO_USER, 0, 19)\n"
             "    if k == 2:\n"
             "        return os.sched_setaffinity(os.getppid(), {0})\n"
+            "    if k == 4:\n"
+            "        import ctypes\n"
+            "        if ctypes.CDLL(None, use_errno=True).shmget(4242, 4096, 0o1600) < 0:\n"
+            "            raise OSError(ctypes.get_errno(), 'shmget')\n"
+            "        return 'made a System V segment'\n"
             "    resource.setrlimit(resource.RLIMIT_NOFILE, (32, 32))\n"
             "    return resource.getrlimit(resource.RLIMIT_NOFILE)"
         )
         lines = self.drive([
-            {"id": "a", "kind": "run", "program": program, "calls": ["0", "1", "2", "3"]},
+            {"id": "a", "kind": "run", "program": program, "calls": ["0", "1", "2", "3", "4"]},
             {"id": "b", "kind": "run", "program": "def f():\n    return 1", "calls": [""]},
         ], with_greeting=True)
         self.assertTrue(lines[0]["jobFilter"])
         a, b = lines[1:]
         self.assertEqual([c[0].get("errorType") for c in a["calls"][:3]], ["PermissionError"] * 3)
         self.assertEqual(a["calls"][3][0]["value"], {"t": "tuple", "v": [{"t": "int", "v": "32"}, {"t": "int", "v": "32"}]})
+        self.assertEqual(a["calls"][4][0].get("errorType"), "PermissionError")
         self.assertEqual((b["status"], b["calls"][0][0]["value"]), ("ok", {"t": "int", "v": "1"}))
 
     def test_exits_when_it_cannot_fork(self):

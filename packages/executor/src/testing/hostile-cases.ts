@@ -270,6 +270,15 @@ export const HOSTILE_CASES: HostileCase[] = [
     check: all(status("ok"), callError("PermissionError", 0), callError("PermissionError", 1), callError("PermissionError", 2)),
   },
   {
+    // A System V segment outlives its process: a later job on the runner could read it.
+    name: "System V shared memory, semaphores and message queues",
+    request: run(
+      "import ctypes\nlibc = ctypes.CDLL(None, use_errno=True)\ndef f(k):\n    made = (libc.shmget, libc.semget, libc.msgget)[k](4242 + k, *((4096, 0o1600), (1, 0o1600), (0o1600,))[k])\n    if made < 0:\n        raise OSError(ctypes.get_errno(), 'System V IPC')\n    return made",
+      ["0", "1", "2"],
+    ),
+    check: all(status("ok"), callError("PermissionError", 0), callError("PermissionError", 1), callError("PermissionError", 2)),
+  },
+  {
     name: "its own limits, priority and CPUs stay its own to change",
     request: run(
       "import os, resource\ndef f():\n    resource.setrlimit(resource.RLIMIT_NOFILE, (32, 32))\n    os.nice(1)\n    os.sched_setaffinity(0, os.sched_getaffinity(0))\n    return resource.getrlimit(resource.RLIMIT_NOFILE)",
