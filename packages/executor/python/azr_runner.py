@@ -11,6 +11,7 @@ it imports everything a child needs before the first fork.
 """
 
 import _json
+import _socket
 import ast
 import binascii
 import builtins
@@ -366,71 +367,101 @@ def _exception_outcome(exc, _type=type):
 # The job child's seccomp filter: calls that reach past the job's own process
 # --------------------------------------------------------------------------------------------
 #
-# A job runs with the zygote's uid, so without this filter it could lower the zygote's own
+# A job runs with the runner's uid, so without this filter it could lower the zygote's own
 # resource limits (prlimit64 on PID 1: RLIMIT_NPROC=0 and the zygote can never fork again, so
 # every later job on that runner fails), renice it or every process of the uid (setpriority),
-# pin it to one CPU or change its scheduling policy. The filter lets each of these calls act on
-# the calling process only (pid 0); aimed elsewhere they fail with EPERM. It also refuses System
-# V IPC: a shared memory segment, semaphore set or message queue outlives the process that made
-# it, so one job could leave data for the next. Signals are no threat (PID 1 of a PID namespace
-# ignores signals it has no handler for), and ptrace-like access is refused because the zygote
-# is non-dumpable. Both backends install this filter the same way.
+# pin it to one CPU or change its scheduling policy, or signal the supervisor (the one process
+# of the sandbox that is not PID 1). The filter lets these calls act on the calling process
+# only: pid 0 for the limit and scheduling calls (others fail with EPERM); the job itself, its
+# own process group, or PID 1 (which ignores signals it has no handler for) for the signal calls
+# (others fail with ESRCH, as if no such process existed). It also refuses System V IPC: a shared
+# memory segment, semaphore set or message queue outlives the process that made it, so one job
+# could leave data for the next. ptrace-like access is refused anyway because the runner's
+# processes are non-dumpable. Both backends install this filter the same way.
 
 _SECCOMP_DATA_NR, _SECCOMP_DATA_ARCH, _SECCOMP_DATA_ARG0, _SECCOMP_DATA_ARG1 = 0, 4, 16, 24
-# Per machine: audit arch, numbers of the calls whose first argument is a pid, setpriority and
-# ioprio_set (which take (which, who)). Other machines run without the filter (see the greeting).
-_PID_SYSCALLS = {
-    "x86_64": (0xC000003E, {"prlimit64": 302, "sched_setaffinity": 203, "sched_setscheduler": 144,
-                            "sched_setparam": 142, "sched_setattr": 314}, 141, 251),
-    "aarch64": (0xC00000B7, {"prlimit64": 261, "sched_setaffinity": 122, "sched_setscheduler": 119,
-                             "sched_setparam": 118, "sched_setattr": 274}, 140, 30),
+_SYSCALLS = {
+    "x86_64": {
+        "arch": 0xC000003E,
+        # the first argument is a pid; only 0 (the caller) is allowed
+        "own": {"prlimit64": 302, "sched_setaffinity": 203, "sched_setscheduler": 144, "sched_setparam": 142,
+                "sched_setattr": 314},
+        # the first argument is a pid or thread group: the caller or PID 1 (kill also: 0, -caller)
+        "signal": {"kill": 62, "tkill": 200, "tgkill": 234, "rt_sigqueueinfo": 129, "rt_tgsigqueueinfo": 297,
+                   "pidfd_open": 434},
+        "setpriority": 141,
+        "ioprio_set": 251,
+        # shmget shmat shmctl shmdt semget semop semctl semtimedop msgget msgsnd msgrcv msgctl
+        "sysv": (29, 30, 31, 67, 64, 65, 66, 220, 68, 69, 70, 71),
+    },
+    "aarch64": {
+        "arch": 0xC00000B7,
+        "own": {"prlimit64": 261, "sched_setaffinity": 122, "sched_setscheduler": 119, "sched_setparam": 118,
+                "sched_setattr": 274},
+        "signal": {"kill": 129, "tkill": 130, "tgkill": 131, "rt_sigqueueinfo": 138, "rt_tgsigqueueinfo": 240,
+                   "pidfd_open": 434},
+        "setpriority": 140,
+        "ioprio_set": 30,
+        "sysv": (194, 196, 195, 197, 190, 193, 191, 192, 186, 189, 188, 187),
+    },
 }
-# shmget shmat shmctl shmdt semget semop semctl semtimedop msgget msgsnd msgrcv msgctl
-_SYSV_IPC_SYSCALLS = {
-    "x86_64": (29, 30, 31, 67, 64, 65, 66, 220, 68, 69, 70, 71),
-    "aarch64": (194, 196, 195, 197, 190, 193, 191, 192, 186, 189, 188, 187),
-}
-_RET_ALLOW, _RET_EPERM, _RET_KILL = 0x7FFF0000, 0x00050001, 0x80000000
+_RET_ALLOW, _RET_EPERM, _RET_ESRCH, _RET_KILL = 0x7FFF0000, 0x00050001, 0x00050003, 0x80000000
 _BPF_LD_ABS, _BPF_JEQ, _BPF_JGT, _BPF_JSET, _BPF_RET = 0x20, 0x15, 0x25, 0x45, 0x06
 _X32_SYSCALL_BIT = 0x40000000
+# Stand-ins for the job's own pid and its negation (its process group), written into each
+# child's copy of the filter just before it is installed.
+_SELF, _NEG_SELF = "self", "-self"
 
 
 def _assemble_bpf(program):
     """program: (label or None, opcode, k, jump-if-true label, jump-if-false label) rows; jumps
-    are forward only, as classic BPF requires. Returns struct sock_filter[] bytes."""
+    are forward only, as classic BPF requires; k may be _SELF or _NEG_SELF. Returns the struct
+    sock_filter[] bytes (placeholders as 0) and the indexes of the _SELF and _NEG_SELF rows."""
     import struct
 
     where = {row[0]: i for i, row in enumerate(program) if row[0]}
-    out = []
+    out, self_at, neg_self_at = [], [], []
     for i, (_label, code, k, jt, jf) in enumerate(program):
         offsets = [(where[t] - i - 1) if t else 0 for t in (jt, jf)]
         if any(o < 0 or o > 255 for o in offsets):
             raise ValueError("seccomp filter jump out of range")
-        out.append(struct.pack("<HBBI", code, offsets[0], offsets[1], k))
-    return b"".join(out)
+        if k == _SELF:
+            self_at.append(i)
+        elif k == _NEG_SELF:
+            neg_self_at.append(i)
+        out.append(struct.pack("<HBBI", code, offsets[0], offsets[1], k if isinstance(k, int) else 0))
+    return b"".join(out), tuple(self_at), tuple(neg_self_at)
 
 
 def child_filter_program(machine=None):
-    """The filter's bytes for this machine, or None where its system call numbers are unknown."""
-    machine = machine or os.uname().machine
-    spec = _PID_SYSCALLS.get(machine)
+    """(filter bytes, rows to patch with the pid, rows to patch with -pid) for this machine, or
+    None where its system call numbers are unknown."""
+    spec = _SYSCALLS.get(machine or os.uname().machine)
     if spec is None:
         return None
-    arch, own_pid_only, setpriority, ioprio_set = spec
     rows = [
         (None, _BPF_LD_ABS, _SECCOMP_DATA_ARCH, None, None),
         # A foreign ABI (int 0x80, x32) would reach these calls under other numbers.
-        (None, _BPF_JEQ, arch, None, "kill"),
+        (None, _BPF_JEQ, spec["arch"], None, "kill"),
         (None, _BPF_LD_ABS, _SECCOMP_DATA_NR, None, None),
         (None, _BPF_JSET, _X32_SYSCALL_BIT, "kill", None),
+        (None, _BPF_JEQ, spec["signal"]["kill"], "kill-target", None),
     ]
-    rows += [(None, _BPF_JEQ, nr, "own-pid", None) for nr in own_pid_only.values()]
-    rows += [(None, _BPF_JEQ, nr, "deny", None) for nr in _SYSV_IPC_SYSCALLS[machine]]
+    rows += [(None, _BPF_JEQ, nr, "signal-target", None) for name, nr in spec["signal"].items() if name != "kill"]
+    rows += [(None, _BPF_JEQ, nr, "own-pid", None) for nr in spec["own"].values()]
+    rows += [(None, _BPF_JEQ, nr, "deny", None) for nr in spec["sysv"]]
     rows += [
-        (None, _BPF_JEQ, setpriority, "setpriority", None),
-        (None, _BPF_JEQ, ioprio_set, "ioprio", None),
+        (None, _BPF_JEQ, spec["setpriority"], "setpriority", None),
+        (None, _BPF_JEQ, spec["ioprio_set"], "ioprio", None),
         (None, _BPF_RET, _RET_ALLOW, None, None),
         # pid_t and int arguments: the kernel reads the low 32 bits (little-endian: first word).
+        # kill(0) and kill(-pid) signal the job's own process group, which holds only the job.
+        ("kill-target", _BPF_LD_ABS, _SECCOMP_DATA_ARG0, None, None),
+        (None, _BPF_JEQ, 0, "allow", None),
+        (None, _BPF_JEQ, _NEG_SELF, "allow", None),
+        ("signal-target", _BPF_LD_ABS, _SECCOMP_DATA_ARG0, None, None),
+        (None, _BPF_JEQ, _SELF, "allow", None),
+        (None, _BPF_JEQ, 1, "allow", "no-such-process"),
         ("own-pid", _BPF_LD_ABS, _SECCOMP_DATA_ARG0, None, None),
         (None, _BPF_JEQ, 0, "allow", "deny"),
         # setpriority(which, who): PRIO_PROCESS (0) or PRIO_PGRP (1) of the caller (who = 0).
@@ -444,33 +475,42 @@ def child_filter_program(machine=None):
         (None, _BPF_JEQ, 0, "allow", "deny"),
         ("allow", _BPF_RET, _RET_ALLOW, None, None),
         ("deny", _BPF_RET, _RET_EPERM, None, None),
+        ("no-such-process", _BPF_RET, _RET_ESRCH, None, None),
         ("kill", _BPF_RET, _RET_KILL, None, None),
     ]
     return _assemble_bpf(rows)
 
 
 def _make_filter_installer(program):
-    """Prepares, in the zygote, everything the child needs to install the filter with one prctl
-    call (no allocation or lookup left for the child). None when there is no filter."""
+    """Prepares, in the zygote, everything a job child needs to install the filter: its own pid
+    written into its copy, then one prctl call. None when there is no filter."""
     if program is None:
         return None
     import ctypes
+    import struct
+
+    code, self_at, neg_self_at = program
 
     class _SockFprog(ctypes.Structure):
         _fields_ = [("len", ctypes.c_ushort), ("filter", ctypes.c_void_p)]
 
-    buffer = ctypes.create_string_buffer(program, len(program))
-    fprog = _SockFprog(len(program) // 8, ctypes.addressof(buffer))
+    buffer = ctypes.create_string_buffer(code, len(code))
+    fprog = _SockFprog(len(code) // 8, ctypes.addressof(buffer))
     prctl = ctypes.CDLL(None, use_errno=True).prctl
     prctl.restype = ctypes.c_int
     prctl.argtypes = [ctypes.c_int, ctypes.c_ulong, ctypes.c_void_p, ctypes.c_ulong, ctypes.c_ulong]
     pointer = ctypes.addressof(fprog)
-    keep = (buffer, fprog)
+    pack_into = struct.pack_into
+    get_errno = ctypes.get_errno
 
-    def install(_keep=keep):
-        # PR_SET_SECCOMP, SECCOMP_MODE_FILTER; allowed because the zygote set no_new_privs.
+    def install(pid, _keep=fprog):
+        for i in self_at:
+            pack_into("<I", buffer, i * 8 + 4, pid)
+        for i in neg_self_at:
+            pack_into("<I", buffer, i * 8 + 4, (-pid) & 0xFFFFFFFF)
+        # PR_SET_SECCOMP, SECCOMP_MODE_FILTER; allowed because the runner set no_new_privs.
         if prctl(22, 2, pointer, 0, 0) != 0:
-            raise OSError(ctypes.get_errno(), "cannot install the job seccomp filter")
+            raise OSError(get_errno(), "cannot install the job seccomp filter")
 
     return install
 
@@ -511,7 +551,7 @@ def _child_setup(out_w, err_w, res_w, job_dir, limits):
         setr(resource.RLIMIT_MSGQUEUE, (0, 0))
     os.chdir(job_dir)
     if _install_child_filter is not None:
-        _install_child_filter()
+        _install_child_filter(os.getpid())
     # sys.stdin/stdout/stderr, the environment and signal dispositions were prepared once by
     # the zygote (see _prepare_zygote): the zygote never buffers data in those stream objects,
     # so after the dup2s above they read /dev/null and write into the capture pipes. Doing it
@@ -734,12 +774,68 @@ _LIMITED = tuple(getattr(resource, n) for n in (
     "RLIMIT_CORE", "RLIMIT_MEMLOCK") if hasattr(resource, n))
 
 
-def own_limits():
-    return tuple(resource.getrlimit(r) for r in _LIMITED)
+def own_limits(pid=None):
+    """Resource limits of this process, or of `pid` (the zygote, as the supervisor sees it)."""
+    if pid is None:
+        return tuple(resource.getrlimit(r) for r in _LIMITED)
+    return tuple(resource.prlimit(pid, r) for r in _LIMITED)
 
 
-def run_job(req):
-    """Forks a child for one request and collects its result. Never raises for a bad program."""
+class ForkServer:
+    """The supervisor's link to the zygote (PID 1), which forks every job child: a
+    SOCK_SEQPACKET pair. Requests are `F` with the job's four pipe ends attached; answers are
+    `P<pid>` once forked, `X<wait status>` once the zygote has reaped it, or `E<why>`."""
+
+    def __init__(self, sock, pid):
+        self.sock = sock
+        self.pid = pid
+
+    def fileno(self):
+        return self.sock.fileno()
+
+    def _answer(self, expected):
+        reply = self.sock.recv(4096)
+        if not reply:
+            raise RunnerUnfit("the zygote (PID 1) is gone")
+        if reply[:1] == b"E":
+            raise RunnerUnfit("cannot fork a job process: %s" % reply[1:].decode("utf-8", "replace"))
+        if reply[:1] != expected:
+            raise RunnerUnfit("unexpected answer from the zygote: %r" % reply[:40])
+        return int(reply[1:])
+
+    def spawn(self, fds):
+        self.sock.sendmsg([b"F"], [(_socket.SOL_SOCKET, _socket.SCM_RIGHTS,
+                                    b"".join(fd.to_bytes(4, sys.byteorder) for fd in fds))])
+        return self._answer(b"P")
+
+    def exit_status(self):
+        return self._answer(b"X")
+
+
+def _kill_job(pid):
+    # The group catches anything the job started (it cannot: RLIMIT_NPROC is 0); the pid itself
+    # catches a child killed before its setsid.
+    for kill in (os.killpg, os.kill):
+        try:
+            kill(pid, signal.SIGKILL)
+        except OSError:
+            pass
+
+
+def _send_request(fd, raw):
+    try:
+        view = memoryview(raw)
+        while view:
+            view = view[os.write(fd, view):]
+    except BrokenPipeError:
+        pass  # the child died before reading it all; its status says so
+    finally:
+        os.close(fd)
+
+
+def run_job(req, raw, forks):
+    """Has the zygote fork a child for one request (`raw`, the request's JSON, goes to the child
+    through a pipe) and collects its result. Never raises for a bad program."""
     started = time.monotonic()
     limits = req.get("limits") or {}
     timeout_s = float(limits.get("timeoutMs", 10000)) / 1000.0
@@ -751,27 +847,21 @@ def run_job(req):
 
     job_dir = os.path.join(WRITABLE_ROOTS[0], JOB_DIR_NAME)
     os.mkdir(job_dir, 0o700)
+    req_r, req_w = os.pipe()
     out_r, out_w = os.pipe()
     err_r, err_w = os.pipe()
     res_r, res_w = os.pipe()
+    child_ends = (req_r, out_w, err_w, res_w)
     try:
-        pid = os.fork()
-    except OSError as exc:
-        for fd in (out_r, out_w, err_r, err_w, res_r, res_w):
+        pid = forks.spawn(child_ends)
+    except BaseException:
+        for fd in child_ends + (req_w, out_r, err_r, res_r):
             os.close(fd)
         os.rmdir(job_dir)
-        raise RunnerUnfit("cannot fork a job process: %s" % exc)
-    if pid == 0:
-        _child_main(req, out_w, err_w, res_w, job_dir)
-    os.close(out_w)
-    os.close(err_w)
-    os.close(res_w)
-
-    pidfd = None
-    try:
-        pidfd = os.pidfd_open(pid)
-    except (AttributeError, OSError):
-        pass
+        raise
+    for fd in child_ends:
+        os.close(fd)
+    _send_request(req_w, raw)
 
     bufs = {out_r: [], err_r: [], res_r: []}
     caps = {out_r: max_out, err_r: max_out, res_r: max_result}
@@ -780,30 +870,21 @@ def run_job(req):
     for fd in open_fds:
         os.set_blocking(fd, False)
         poller.register(fd, select.POLLIN)
-    if pidfd is not None:
-        poller.register(pidfd, select.POLLIN)
+    zygote = forks.fileno()
+    poller.register(zygote, select.POLLIN)
     deadline = started + timeout_s
     timed_out = False
     over = None
-    exited = False
     wait_status = None
-    while open_fds or not exited:
+    while open_fds or wait_status is None:
         remaining = deadline - time.monotonic()
         if remaining <= 0:
             timed_out = True
             break
-        if pidfd is None and not open_fds:
-            # No pidfd: poll for the exit.
-            got, st = os.waitpid(pid, os.WNOHANG)
-            if got:
-                exited, wait_status = True, st
-                break
-            time.sleep(min(0.002, remaining))
-            continue
         for fd, _ev in poller.poll(max(1, int(remaining * 1000))):
-            if fd == pidfd:
-                poller.unregister(pidfd)
-                exited = True
+            if fd == zygote:
+                poller.unregister(zygote)
+                wait_status = forks.exit_status()
                 continue
             eof, over_cap = _read_available(fd, bufs[fd], caps[fd])
             if over_cap:
@@ -814,12 +895,9 @@ def run_job(req):
         if over:
             break
     # Kill the whole process group whatever happened: nothing may outlive the job.
-    try:
-        os.killpg(pid, signal.SIGKILL)
-    except OSError:
-        pass
+    _kill_job(pid)
     if wait_status is None:
-        _, wait_status = os.waitpid(pid, 0)
+        wait_status = forks.exit_status()
     for fd in open_fds:
         # Drain what a killed child left in its pipes (calls that finished before the timeout).
         while True:
@@ -828,9 +906,6 @@ def run_job(req):
                 break
     for fd in (out_r, err_r, res_r):
         os.close(fd)
-    if pidfd is not None:
-        os.close(pidfd)
-    _reap_orphans()
     for root in WRITABLE_ROOTS:
         _wipe(root)
     duration_ms = (time.monotonic() - started) * 1000.0
@@ -839,17 +914,6 @@ def run_job(req):
     stderr = b"".join(bufs[err_r])
     return _assemble(req, b"".join(bufs[res_r]), stdout, stderr, max_out, timed_out, over, wait_status,
                      duration_ms)
-
-
-def _reap_orphans():
-    # As PID 1 of the sandbox the zygote inherits any orphan; reap them so none stays a zombie.
-    while True:
-        try:
-            got, _ = os.waitpid(-1, os.WNOHANG)
-        except ChildProcessError:
-            return
-        if not got:
-            return
 
 
 def _decode(data, cap):
@@ -967,6 +1031,72 @@ def _assemble(req, res_data, stdout, stderr, max_out, timed_out, over, wait_stat
     return result
 
 
+_JOB_FDS = 4  # request pipe (read end), stdout, stderr, result pipe (write ends)
+
+
+def _job_child(fds):
+    """A job's process, just forked by the zygote: reads its request from the supervisor, then
+    runs it as _child_main does. Never returns."""
+    req_r, out_w, err_w, res_w = fds
+    try:
+        chunks = []
+        while True:
+            chunk = os.read(req_r, 1 << 20)
+            if not chunk:
+                break
+            chunks.append(chunk)
+        req = json.loads(b"".join(chunks))
+    except BaseException:
+        os._exit(70)
+    _child_main(req, out_w, err_w, res_w, os.path.join(WRITABLE_ROOTS[0], JOB_DIR_NAME))
+
+
+def _serve_forks(sock, supervisor):
+    """PID 1's loop. It forks each job child when the supervisor asks, reaps it, and reports
+    its wait status; it never reads a request or a result, so a job child (a copy of this
+    process) finds in its memory no trace of any other job. Returns the supervisor's exit code
+    once the supervisor is gone."""
+    recvmsg, send = sock.recvmsg, sock.send
+    space = _socket.CMSG_SPACE(4 * _JOB_FDS)
+    while True:
+        try:
+            msg, ancillary, _flags, _addr = recvmsg(1, space)
+        except OSError:
+            break
+        if not msg:
+            break
+        fds = [int.from_bytes(data[i:i + 4], sys.byteorder)
+               for _level, _kind, data in ancillary for i in range(0, len(data) - 3, 4)]
+        if len(fds) != _JOB_FDS:
+            for fd in fds:
+                os.close(fd)
+            send(b"Emalformed fork request")
+            continue
+        try:
+            pid = os.fork()
+        except OSError as exc:
+            for fd in fds:
+                os.close(fd)
+            send(b"E" + str(exc).encode("utf-8", "replace"))
+            continue
+        if pid == 0:
+            _job_child(fds)
+        for fd in fds:
+            os.close(fd)
+        send(b"P%d" % pid)
+        while True:
+            # As PID 1 this process also inherits any orphan; reap whatever ends.
+            got, status = os.waitpid(-1, 0)
+            if got == pid:
+                send(b"X%d" % status)
+                break
+            if got == supervisor:
+                _kill_job(pid)
+                return os.waitstatus_to_exitcode(status)
+    _, status = os.waitpid(supervisor, 0)
+    return os.waitstatus_to_exitcode(status)
+
+
 def _preload_system_modules():
     """Scoring pools only (packages/executor/src/system-modules.ts): the backend binds Debian's
     dist-packages read-only and names it and the modules to import here, in the zygote, so every
@@ -1004,17 +1134,20 @@ def _prctl_hardening():
 
 
 def _child_filter_works():
-    """Forks a probe that installs the job filter and tries to read this process's limits by
-    pid, which the filter must refuse."""
+    """Forks a probe that installs the job filter, then tries to read this process's limits by
+    pid and to signal every process it may (signal 0), both of which the filter must refuse."""
     pid = os.fork()
     if pid == 0:
         code = 1
         try:
-            _install_child_filter()
+            _install_child_filter(os.getpid())
             try:
                 resource.prlimit(os.getppid(), resource.RLIMIT_CORE)
             except PermissionError:
-                code = 0
+                try:
+                    os.kill(-1, 0)
+                except ProcessLookupError:
+                    code = 0
         finally:
             os._exit(code)
     _, status = os.waitpid(pid, 0)
@@ -1084,48 +1217,8 @@ def _prepare_zygote():
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
 
 
-def main():
-    if os.getuid() == 0 or os.geteuid() == 0:
-        sys.stderr.write("azr runner: refusing to run as root; it must run unprivileged inside a sandbox\n")
-        return 2
-    in_fd, out_fd = 0, 1
-    connect = os.environ.get("AZR_RUNNER_CONNECT")
-    if connect:
-        # The Docker backend hands the runner a Unix socket in a directory it deletes as soon as
-        # the runner is connected, so the protocol bypasses the daemon's stdio relay and no job
-        # can ever open the socket (it is gone before the first request).
-        import _socket
-
-        sock = _socket.socket(_socket.AF_UNIX, _socket.SOCK_STREAM)
-        sock.connect(connect)
-        in_fd = out_fd = sock.detach()
-    hardened = _prctl_hardening()
-    if not hardened:
-        sys.stderr.write("azr runner: prctl hardening failed\n")
-        return 2
-    global _install_child_filter
-    _install_child_filter = _make_filter_installer(child_filter_program())
-    if _install_child_filter is not None and not _child_filter_works():
-        sys.stderr.write("azr runner: the job seccomp filter does not hold (prlimit on the zygote still works)\n")
-        return 2
-    preloaded = _preload_system_modules()
-    if preloaded is None:
-        return 2
-    # The zygote runs as PID 1 of its PID namespace (bwrap --as-pid-1, or a container's init),
-    # so the kernel only delivers signals from inside the namespace that have a handler: with
-    # default dispositions (set in _prepare_zygote) a job can neither stop nor kill it.
-    _prepare_zygote()
-    limits_at_start = own_limits()
-    gc.collect()
-    gc.freeze()
-    gc.disable()
-    greeting = {"ready": True, "protocol": PROTOCOL_VERSION, "python": sys.version.split()[0],
-                "pid": os.getpid(), "uid": os.getuid(), "hashSeed": HASH_SEED,
-                "jobFilter": _install_child_filter is not None}
-    if preloaded:
-        greeting["preloaded"] = preloaded
-    # A container's output is only seen once the pool has attached to it, which can be after the
-    # runner started: there the greeting is sent in answer to a hello line instead.
+def _supervise(in_fd, out_fd, forks, greeting, limits_at_start):
+    """The supervisor: answers requests on the protocol channel, one job at a time."""
     if not GREET_ON_REQUEST:
         _write_line(out_fd, greeting)
     for line in _read_frames(in_fd):
@@ -1141,7 +1234,7 @@ def main():
                             "calls": [], "stdout": "", "stderr": "", "durationMs": 0})
             continue
         try:
-            resp = run_job(req)
+            resp = run_job(req, line, forks)
         except RunnerUnfit as exc:
             _write_line(out_fd, {"id": req.get("id", ""), "status": "sandbox-failure",
                                  "error": {"type": "RunnerUnfit", "message": _short(exc)},
@@ -1158,12 +1251,71 @@ def main():
             except Exception:
                 pass
         _write_line(out_fd, resp)
-        if own_limits() != limits_at_start:
+        if own_limits() != limits_at_start or own_limits(forks.pid) != limits_at_start:
             # Only possible where the job filter is missing (an unknown machine): the job that
             # did it still gets its answer; no later job runs under the changed limits.
             sys.stderr.write("azr runner: a job changed the runner's own resource limits; exiting so that a fresh runner replaces this one\n")
             return 3
     return 0
+
+
+def main():
+    if os.getuid() == 0 or os.geteuid() == 0:
+        sys.stderr.write("azr runner: refusing to run as root; it must run unprivileged inside a sandbox\n")
+        return 2
+    in_fd, out_fd = 0, 1
+    connect = os.environ.get("AZR_RUNNER_CONNECT")
+    if connect:
+        # The Docker backend hands the runner a Unix socket in a directory it deletes as soon as
+        # the runner is connected, so the protocol bypasses the daemon's stdio relay and no job
+        # can ever open the socket (it is gone before the first request).
+        sock = _socket.socket(_socket.AF_UNIX, _socket.SOCK_STREAM)
+        sock.connect(connect)
+        in_fd = out_fd = sock.detach()
+    hardened = _prctl_hardening()
+    if not hardened:
+        sys.stderr.write("azr runner: prctl hardening failed\n")
+        return 2
+    global _install_child_filter
+    _install_child_filter = _make_filter_installer(child_filter_program())
+    if _install_child_filter is not None and not _child_filter_works():
+        sys.stderr.write("azr runner: the job seccomp filter does not hold (prlimit or kill on another process still works)\n")
+        return 2
+    preloaded = _preload_system_modules()
+    if preloaded is None:
+        return 2
+    # This process runs as PID 1 of its PID namespace (bwrap --as-pid-1, or a container's init),
+    # so the kernel only delivers signals from inside the namespace that have a handler: with
+    # default dispositions (set in _prepare_zygote) a job can neither stop nor kill it.
+    _prepare_zygote()
+    limits_at_start = own_limits()
+    gc.collect()
+    gc.freeze()
+    gc.disable()
+    greeting = {"ready": True, "protocol": PROTOCOL_VERSION, "python": sys.version.split()[0],
+                "pid": os.getpid(), "uid": os.getuid(), "hashSeed": HASH_SEED,
+                "jobFilter": _install_child_filter is not None}
+    if preloaded:
+        greeting["preloaded"] = preloaded
+    # Two processes from here: this one (PID 1, the zygote) only forks job children; a child of
+    # it, the supervisor, holds the protocol channel and does all the per-job work. Job children
+    # are copies of the zygote, whose memory never holds a request or a result, so no job can
+    # read another's program, inputs or outputs out of the memory it inherits.
+    zygote_end, supervisor_end = _socket.socketpair(_socket.AF_UNIX, _socket.SOCK_SEQPACKET)
+    supervisor = os.fork()
+    if supervisor == 0:
+        code = 70
+        try:
+            zygote_end.close()
+            code = _supervise(in_fd, out_fd, ForkServer(supervisor_end, os.getppid()), greeting, limits_at_start)
+        finally:
+            _flush_std()
+            os._exit(code)
+    supervisor_end.close()
+    os.close(in_fd)
+    if out_fd != in_fd:
+        os.close(out_fd)
+    return _serve_forks(zygote_end, supervisor)
 
 
 if __name__ == "__main__":

@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { BwrapBackend } from "./bwrap.ts";
 import { ExecutorClosedError, ExecutorPool, ExecutorQueueFullError, ExecutorRequestError } from "./pool.ts";
 import { buildSeccompFilter, DENIED_SYSCALLS_X86_64 } from "./seccomp.ts";
+import { probeMemoryTraces } from "./testing/memory-trace-probe.ts";
 
 const int = (v: number | string): PyValue => ({ t: "int", v: String(v) });
 const str = (v: string): PyValue => ({ t: "str", v });
@@ -141,6 +142,13 @@ describe("bwrap backend", () => {
     for (const r of results) {
       expect(values(r)[0]).toEqual([{ t: "tuple", v: [{ t: "bool", v: false }, { t: "bool", v: false }, { t: "list", v: [str("job")] }] }]);
     }
+  });
+
+  it("leaves a job no trace of earlier jobs (source, inputs, results) in the memory it inherits", async () => {
+    const report = await probeMemoryTraces(pool);
+    expect(report.earlier.map((r) => r.status)).toEqual(report.earlier.map(() => "ok"));
+    expect(report.controlSeen).toEqual(report.controlSeen.map(() => true));
+    expect(report.leaked).toEqual(report.leaked.map(() => []));
   });
 
   it("blocks system calls with its seccomp filter", async () => {

@@ -9,6 +9,7 @@ import { DockerBackend } from "./docker.ts";
 import { ExecutorPool } from "./pool.ts";
 import { DEBIAN_DIST_PACKAGES } from "./system-modules.ts";
 import { runHostileSuite } from "./testing/hostile-suite.ts";
+import { probeMemoryTraces } from "./testing/memory-trace-probe.ts";
 import { IMPORT_SYMPY_VIA_SYS_PATH } from "./testing/sympy-probe.ts";
 
 // These tests need a Docker daemon and the executor image (CI starts dockerd and builds the
@@ -76,6 +77,13 @@ describe.skipIf(!hasDaemon)("docker backend", () => {
   it("leaves jobs no way back to the runner's socket", async () => {
     const r = await pool.run({ id: "sock", kind: "run", program: "import os\ndef f():\n    return os.listdir('/run/azr')", calls: [""] });
     expect(r.calls[0]?.[0]).toEqual({ status: "ok", value: { t: "list", v: [] } });
+  });
+
+  it("leaves a job no trace of earlier jobs (source, inputs, results) in the memory it inherits", async () => {
+    const report = await probeMemoryTraces(pool);
+    expect(report.earlier.map((r) => r.status)).toEqual(report.earlier.map(() => "ok"));
+    expect(report.controlSeen).toEqual(report.controlSeen.map(() => true));
+    expect(report.leaked).toEqual(report.leaked.map(() => []));
   });
 
   it("gives the exact status for every hostile case and stays healthy", async () => {
