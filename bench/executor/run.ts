@@ -240,7 +240,7 @@ async function main() {
       "baseline: one persistent ProcessPoolExecutor worker, one job at a time, exec + signal timeout, no isolation (the reference's design); one run per (program, input) check as the reference does",
       "sandboxed pool: every program in its own forked child; all calls of one program in one job; deduction answers compared as literals outside the executor on both sides",
       "each round runs the baseline and then every backend on the same workload back to back; figures are the median round, speedup = median over rounds of baseline wall time / backend wall time",
-      "cpuPerJob: CPU ms per job from /proc (machine = every CPU, whatever ran; zygote = the runners' own processes; child = the job children they forked and reaped; faults = minor page faults per job); baseline cpuMsPerRun covers its main process and its worker",
+      "cpuPerJob: CPU ms per job from /proc (machine = every CPU, whatever ran; zygote = each runner's PID 1, which only forks; supervisor = its child that does the per-job work; child = the job children; faults = minor page faults per job); baseline cpuMsPerRun covers its main process and its worker",
       "machineCosts: what this kernel charges per copy-on-write fault, per fresh-page fault, and for fork + exit of a bare python3 (bench/executor/machine_costs.py)",
     ],
   };

@@ -2,12 +2,22 @@
 
 It is started inside a sandbox (bubblewrap or a Docker container) as
 ``python3 -s -S -P -c <this file>`` with a cleared environment (see the TypeScript backends) and
-speaks JSON lines on fds 0/1: one request line in, one response line out. Those two fds are the
-protocol channel; every job runs in a freshly forked child that has them closed before any
-program code runs, so a job can neither read other requests nor forge responses.
+speaks length-prefixed JSON requests in, JSON lines out, on fds 0/1 (or a Unix socket): the
+protocol channel. After start-up it is two processes:
+
+- the zygote, PID 1 of the sandbox: it only forks job children when asked and reaps them. It never
+  reads a request or a result, so a job child, a copy of it, finds no trace of any other job in
+  the memory it inherits (a program can read its own memory with ctypes);
+- the supervisor, its first child: it holds the protocol channel and does all per-job work (a
+  job directory, pipes, the time limit, collecting and assembling results, wiping).
+
+Every job runs in a fresh child that closes every inherited descriptor except its own pipes,
+and installs a seccomp filter that keeps it from acting on any other process, before any program
+code runs: a job can neither read other requests nor forge responses nor disturb its runner.
 
 Stdlib only. The zygote keeps its heap small and frozen (gc.freeze) so that fork is cheap, and
-it imports everything a child needs before the first fork.
+runs a sample job through the child's code path before its first fork, so that children find
+what CPython builds lazily already built.
 """
 
 import _json
@@ -803,9 +813,11 @@ class ForkServer:
             raise RunnerUnfit("unexpected answer from the zygote: %r" % reply[:40])
         return int(reply[1:])
 
-    def spawn(self, fds):
+    def request_fork(self, fds):
         self.sock.sendmsg([b"F"], [(_socket.SOL_SOCKET, _socket.SCM_RIGHTS,
                                     b"".join(fd.to_bytes(4, sys.byteorder) for fd in fds))])
+
+    def forked_pid(self):
         return self._answer(b"P")
 
     def exit_status(self):
@@ -853,15 +865,24 @@ def run_job(req, raw, forks):
     res_r, res_w = os.pipe()
     child_ends = (req_r, out_w, err_w, res_w)
     try:
-        pid = forks.spawn(child_ends)
+        forks.request_fork(child_ends)
     except BaseException:
-        for fd in child_ends + (req_w, out_r, err_r, res_r):
+        for fd in (req_w, out_r, err_r, res_r):
             os.close(fd)
         os.rmdir(job_dir)
         raise
-    for fd in child_ends:
-        os.close(fd)
+    finally:
+        for fd in child_ends:
+            os.close(fd)
+    # Written while the zygote forks (the child reads it from the pipe), not after.
     _send_request(req_w, raw)
+    try:
+        pid = forks.forked_pid()
+    except BaseException:
+        for fd in (out_r, err_r, res_r):
+            os.close(fd)
+        os.rmdir(job_dir)
+        raise
 
     bufs = {out_r: [], err_r: [], res_r: []}
     caps = {out_r: max_out, err_r: max_out, res_r: max_result}
@@ -1041,7 +1062,7 @@ def _job_child(fds):
     try:
         chunks = []
         while True:
-            chunk = os.read(req_r, 1 << 20)
+            chunk = os.read(req_r, 1 << 16)
             if not chunk:
                 break
             chunks.append(chunk)
@@ -1095,6 +1116,27 @@ def _serve_forks(sock, supervisor):
                 return os.waitstatus_to_exitcode(status)
     _, status = os.waitpid(supervisor, 0)
     return os.waitstatus_to_exitcode(status)
+
+
+_WARM_UP_REQUEST = json.dumps({
+    "id": "warm-up", "kind": "run", "argsMode": "literal", "repeat": 2, "limits": {"timeoutMs": 1000},
+    "program": "from collections import Counter\ndef f(text, n=2):\n    words = [w.lower() for w in text.split()]\n"
+               "    return sorted(Counter(words).items())[:n], {w[:1] for w in words}, len(text) * 0.5",
+    "calls": ["'b a b', 1", "'x y'"],
+    "checks": {"bannedModules": ["os"], "bannedCheck": "strict", "rejectInputCall": True},
+}).encode()
+
+
+def _warm_up():
+    """Runs a job child's code path once in the zygote, on a request of its own, so that what
+    CPython sets up lazily on first use (the JSON decoder, the parser and compiler, the ast
+    types) is already in the memory every job child inherits."""
+    global _emit
+    real_emit, _emit = _emit, lambda msg: _json_dumps(msg)
+    try:
+        _run_child(json.loads(_WARM_UP_REQUEST))
+    finally:
+        _emit = real_emit
 
 
 def _preload_system_modules():
@@ -1288,6 +1330,7 @@ def main():
     # so the kernel only delivers signals from inside the namespace that have a handler: with
     # default dispositions (set in _prepare_zygote) a job can neither stop nor kill it.
     _prepare_zygote()
+    _warm_up()
     limits_at_start = own_limits()
     gc.collect()
     gc.freeze()
