@@ -1355,9 +1355,12 @@ def main():
             _flush_std()
             os._exit(code)
     supervisor_end.close()
-    os.close(in_fd)
-    if out_fd != in_fd:
-        os.close(out_fd)
+    # The protocol channel's descriptors become /dev/null here, rather than free numbers, so the
+    # pipe ends a job child receives are never numbered 0 or 1 (which its set-up overwrites).
+    null = os.open("/dev/null", os.O_RDWR)
+    for fd in {in_fd, out_fd}:
+        os.dup2(null, fd)
+    os.close(null)
     return _serve_forks(zygote_end, supervisor)
 
 
