@@ -17,6 +17,13 @@ sys.path.insert(0, os.path.dirname(HERE))
 
 import azr_runner as R  # noqa: E402
 
+def as_runner_uid(cmd):
+    """Root runs the runner (and anything that acts on it as a peer) as uid 65534, like a sandbox."""
+    if os.getuid() == 0:
+        return ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", "--"] + cmd
+    return cmd
+
+
 STRICT = {"bannedModules": ["random", "os.path", "sys.exit"], "bannedCheck": "strict", "rejectInputCall": True}
 
 
@@ -164,10 +171,7 @@ class ZygoteProtocolTests(unittest.TestCase):
             os.chmod(where, 0o755)
             runner = shutil.copy(RUNNER, where)
             os.chmod(runner, 0o644)
-        cmd = [sys.executable, "-s", "-S", "-P", runner]
-        if os.getuid() == 0:
-            cmd = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", "--"] + cmd
-        return cmd, {"AZR_RUNNER_WRITABLE": self.dir, "PYTHONHASHSEED": "0"}
+        return as_runner_uid([sys.executable, "-s", "-S", "-P", runner]), {"AZR_RUNNER_WRITABLE": self.dir, "PYTHONHASHSEED": "0"}
 
     @staticmethod
     def frame(request):
@@ -193,10 +197,7 @@ class ZygoteProtocolTests(unittest.TestCase):
         """prlimit on the zygote from a process of its own uid (root here may lack
         CAP_SYS_RESOURCE, so it goes through setpriv like the zygote itself)."""
         code = "import resource, sys; resource.prlimit(%d, resource.%s, (%d, %d))" % (proc.pid, name, value, value)
-        cmd = [sys.executable, "-I", "-S", "-c", code]
-        if os.getuid() == 0:
-            cmd = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", "--"] + cmd
-        subprocess.run(cmd, check=True, timeout=30)
+        subprocess.run(as_runner_uid([sys.executable, "-I", "-S", "-c", code]), check=True, timeout=30)
 
     def ask(self, proc, request):
         proc.stdin.write(self.frame(request))
