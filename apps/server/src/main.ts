@@ -88,6 +88,12 @@ async function main(): Promise<number> {
     throw e;
   }
   log("config", `admin configuration: ${admin.source}`);
+  // Listening before the line below: whoever reads it (a test, a supervisor) may stop the server
+  // at once, and a signal that beat the handlers would kill it without a clean shutdown.
+  const stopRequested = new Promise<NodeJS.Signals>((resolve) => {
+    process.once("SIGINT", resolve);
+    process.once("SIGTERM", resolve);
+  });
   log("", `AZR control plane listening on ${plane.url} (health: ${plane.url}/healthz, metrics: ${plane.url}/metrics, API: ${plane.url}/api/v1, OpenAPI: ${plane.url}/api/openapi.json); Ctrl-C stops it`);
   let dashboard: Dashboard | undefined;
   if (command.options.web) {
@@ -112,10 +118,7 @@ async function main(): Promise<number> {
       { runId: demo.runId },
     );
   }
-  await new Promise<void>((resolve) => {
-    process.once("SIGINT", resolve);
-    process.once("SIGTERM", resolve);
-  });
+  await stopRequested;
   log("", "shutting down: active runs finish their step, checkpoint and pause (they continue at the next start)");
   await dashboard?.stop();
   await plane.close();

@@ -3,13 +3,20 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { parseServerArgs } from "./options.ts";
-import { LISTENING, startServer as startProcess } from "./testing/server-process.ts";
+import { LISTENING, startServer as startProcess, type NodeProcess } from "./testing/server-process.ts";
 
 function startServer(args: string[], env: Record<string, string>) {
   const s = startProcess(args, { DATABASE_URL: "", ...env });
   const listening = s.waitFor(LISTENING).then((m) => m[1]!);
   listening.catch(() => {}); // observed by the tests that await it
   return { ...s, listening };
+}
+
+/** Sends `signal` and expects a clean exit; a failure shows how the server ended and what it printed. */
+async function expectCleanStop(p: NodeProcess, signal: NodeJS.Signals) {
+  p.child.kill(signal);
+  const code = await p.exited;
+  expect(code, `the server ended with ${code ?? p.child.signalCode} after ${signal}; it printed:\n${p.output().slice(-4000)}`).toBe(0);
 }
 
 describe("server options", () => {
@@ -47,15 +54,13 @@ describe("npm start's server process on the embedded database", () => {
       expect(text).toContain('azr_queue_depth{pool="local"} 0');
       expect(text).toMatch(/azr_executor_runners\{state="alive"\} [1-9]/);
       expect(s.output()).toContain("applying migration");
-      s.child.kill("SIGTERM");
-      expect(await s.exited).toBe(0);
+      await expectCleanStop(s, "SIGTERM");
       expect(existsSync(path.join(dataDir, "lock"))).toBe(false);
 
       const again = startServer(["--port", "0", "--no-demo", "--no-web"], { AZR_DATA_DIR: dataDir });
       await again.listening;
       expect(again.output()).not.toContain("applying migration");
-      again.child.kill("SIGINT");
-      expect(await again.exited).toBe(0);
+      await expectCleanStop(again, "SIGINT");
     } finally {
       rmSync(dataDir, { recursive: true, force: true });
     }
@@ -76,8 +81,7 @@ describe("npm start's server process on the embedded database", () => {
       expect(((await worker.json()) as { error: { message: string } }).error.message).toBe("worker tokens are only valid on the worker endpoint");
       const doc = await fetch(`${url}/api/openapi.json`);
       expect(((await doc.json()) as { openapi: string }).openapi).toBe("3.1.0");
-      s.child.kill("SIGTERM");
-      expect(await s.exited).toBe(0);
+      await expectCleanStop(s, "SIGTERM");
 
       const preset = "azr_pat_" + "A".repeat(43);
       const again = startServer(["--port", "0", "--no-demo", "--no-web"], { AZR_DATA_DIR: dataDir, AZR_ADMIN_TOKEN: preset });
@@ -86,8 +90,7 @@ describe("npm start's server process on the embedded database", () => {
       expect(again.output()).toContain("registered AZR_ADMIN_TOKEN");
       expect((await fetch(`${url2}/api/v1/whoami`, { headers: { authorization: `Bearer ${preset}` } })).status).toBe(200);
       expect((await fetch(`${url2}/api/v1/whoami`, { headers: { authorization: `Bearer ${token}` } })).status).toBe(200);
-      again.child.kill("SIGTERM");
-      expect(await again.exited).toBe(0);
+      await expectCleanStop(again, "SIGTERM");
     } finally {
       rmSync(dataDir, { recursive: true, force: true });
     }
