@@ -263,6 +263,12 @@ describe("the dashboard in headless Chromium against a real control plane", () =
     expect(legend).toContain("cmp-b");
     expect(await page.locator("[data-testid=summary] tbody tr").count()).toBe(4);
     await shot("compare");
+    // Two changes in a row, the second before the address has caught up with the first: both stay.
+    await page.uncheck("label:has-text('reward/solve/mean') input[type=checkbox]");
+    await page.fill("input[aria-label=smoothing]", "0.5");
+    await page.waitForURL((u) => u.searchParams.get("smooth") === "0.5");
+    expect(new URL(page.url()).searchParams.get("keys")).toBe("train/loss");
+    await page.locator("[data-title='reward/solve/mean']").waitFor({ state: "detached" });
     // The URL is the state: opening it fresh (a shared link) shows the same comparison.
     const shared = await context.newPage();
     await shared.goto(page.url());

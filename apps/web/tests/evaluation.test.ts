@@ -185,10 +185,15 @@ describe("evaluation views in headless Chromium against a real control plane", (
     await page.click("[data-testid=show-a-only]");
     await page.locator("[data-problem-id='HumanEval/4']").waitFor();
     expect((await listed()).map(([id]) => id)).toEqual(["HumanEval/0", "HumanEval/4"]);
+    // Typed key by key right after the click, before the address has caught up: no letter and
+    // no click is lost.
     await page.click("[data-testid=show-differ]");
-    await page.fill("input[aria-label='filter problems']", "rolling");
+    await page.locator("input[aria-label='filter problems']").pressSequentially("rolling");
     await page.waitForFunction(() => document.querySelectorAll("[data-testid=eval-diff] [data-problem-id]").length === 1);
     expect(await listed()).toEqual([["HumanEval/5", "b-only"]]);
+    expect(await page.inputValue("input[aria-label='filter problems']")).toBe("rolling");
+    await page.waitForURL((u) => u.searchParams.get("q") === "rolling");
+    expect(new URL(page.url()).searchParams.get("show")).toBeNull();
   });
 
   it("shows the latest score per benchmark in the runs list and in compare, with a diff link", async () => {

@@ -1,10 +1,10 @@
 "use client";
 import { useQuery } from "@tanstack/react-query";
-import { usePathname, useRouter, useSearchParams } from "next/navigation";
 import { useMemo, useState } from "react";
 import { api } from "../../lib/api.ts";
 import { color, toLine } from "../../lib/metrics.ts";
 import { usePrefetched } from "../../lib/prefetch.ts";
+import { useUrlState } from "../../lib/url-state.ts";
 import { compareMetricKeys, compareSeriesInput, compareTableInput, parseCompareParams, toChartSeries } from "../../lib/queries.ts";
 import type { ComparePrefetch } from "../../server/prefetch.ts";
 import { Chart } from "../../components/Chart.tsx";
@@ -13,17 +13,9 @@ import { EvalCompareSummary } from "../../components/EvalCompareSummary.tsx";
 
 /** The compare page; `prefetched`: its first queries' answers, asked for by the server (page.tsx). */
 export function ComparePage({ prefetched }: { prefetched?: ComparePrefetch }) {
-  const params = useSearchParams();
-  const router = useRouter();
-  const pathname = usePathname();
+  const { params, update } = useUrlState();
   const take = usePrefetched(prefetched);
   const { runIds, chosenKeys, smoothing, points } = useMemo(() => parseCompareParams((k) => params.get(k)), [params]);
-  // The URL is the state: every change rewrites it, so the address is the shareable link.
-  const update = (patch: Record<string, string | null>) => {
-    const next = new URLSearchParams(params.toString());
-    for (const [k, v] of Object.entries(patch)) if (v === null || v === "") next.delete(k); else next.set(k, v);
-    router.replace(`${pathname}?${next.toString()}`);
-  };
 
   const recent = useQuery({ queryKey: ["runs.list", "compare-picker"], queryFn: () => api().runs.list.query({ limit: 100 }) });
   const keys = useQuery({ queryKey: ["metrics.keys", runIds], enabled: runIds.length > 0, queryFn: () => take("keys", { runIds }, () => api().metrics.keys.query({ runIds })) });

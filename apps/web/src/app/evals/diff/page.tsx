@@ -1,9 +1,10 @@
 "use client";
 import { useInfiniteQuery, useQuery } from "@tanstack/react-query";
-import { usePathname, useRouter, useSearchParams } from "next/navigation";
+import { usePathname } from "next/navigation";
 import { Suspense, useMemo } from "react";
 import { api, type RouterOutputs } from "../../../lib/api.ts";
 import { headlineScore, outcomeLabel, type Outcome } from "../../../lib/evals.ts";
+import { useUrlState } from "../../../lib/url-state.ts";
 import { EvalAnswer, guessKind, type BenchmarkKind } from "../../../components/EvalAnswer.tsx";
 import { ErrorBox, fmt, HoverLink, StatusBadge } from "../../../components/bits.tsx";
 
@@ -26,19 +27,12 @@ function useComparedProblems(a: string, b: string, category: Outcome | undefined
 }
 
 function DiffPageInner() {
-  const params = useSearchParams();
-  const router = useRouter();
+  const { params, update } = useUrlState();
   const pathname = usePathname();
   const a = params.get("a") ?? "";
   const b = params.get("b") ?? "";
   const show: Show = SHOWS.find((s) => s === params.get("show")) ?? "differ";
   const text = params.get("q") ?? "";
-  // The URL is the state (a shareable link to exactly this view).
-  const update = (patch: Record<string, string | null>) => {
-    const next = new URLSearchParams(params.toString());
-    for (const [k, v] of Object.entries(patch)) if (v === null || v === "") next.delete(k); else next.set(k, v);
-    router.replace(`${pathname}?${next.toString()}`);
-  };
 
   const ready = a !== "" && b !== "";
   // "differ" lists A's wins and B's wins; the router filters one outcome per call.
