@@ -4,7 +4,7 @@ import { defineConfig } from "vitest/config";
 // per-suite timing table in scripts/test.sh can name it.
 export default defineConfig({
   test: {
-    projects: ["packages/*", "apps/*"],
+    projects: ["packages/*", "apps/*", "bench"],
     reporters: ["default"],
   },
 });

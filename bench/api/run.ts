@@ -21,25 +21,30 @@ import { spawn } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { cpus, loadavg } from "node:os";
 import { fileURLToPath } from "node:url";
-import { parseArgs } from "node:util";
 import { generateToken } from "@azr/api";
 import { createClient } from "@azr/client";
 import { createTestDatabase } from "@azr/db/testing";
+import { benchArgs } from "../options.ts";
 
-const { values } = parseArgs({
-  options: {
-    runs: { type: "string", default: "300" },
-    "metric-runs": { type: "string", default: "20" },
-    keys: { type: "string", default: "100" },
-    steps: { type: "string", default: "2000" },
-    rollouts: { type: "string", default: "200000" },
-    rate: { type: "string", default: "200" },
-    duration: { type: "string", default: "30" },
-  },
+const args = benchArgs(import.meta.url, {
+  runs: { type: "string" },
+  "metric-runs": { type: "string" },
+  keys: { type: "string" },
+  steps: { type: "string" },
+  rollouts: { type: "string" },
+  rate: { type: "string" },
+  duration: { type: "string" },
 });
-const N = { runs: Number(values.runs), metricRuns: Number(values["metric-runs"]), keys: Number(values.keys), steps: Number(values.steps), rollouts: Number(values.rollouts) };
-const rate = Number(values.rate);
-const durationS = Number(values.duration);
+const N = {
+  runs: args.number("runs", 300, { min: 1 }),
+  metricRuns: args.number("metric-runs", 20, { min: 1 }),
+  keys: args.number("keys", 100, { min: 1 }),
+  steps: args.number("steps", 2000, { min: 2 }),
+  rollouts: args.number("rollouts", 200_000, { min: 1 }),
+};
+if (N.metricRuns > N.runs) args.fail(`--metric-runs (${N.metricRuns}) cannot exceed --runs (${N.runs})`);
+const rate = args.number("rate", 200, { min: 1 });
+const durationS = args.number("duration", 30, { min: 1 });
 const log = (s: string) => process.stderr.write(`${s}\n`);
 
 const loadAtStart = loadavg()[0]!;

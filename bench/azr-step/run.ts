@@ -6,7 +6,7 @@
 // Baseline in the same run: the parse phase done the naive way (regexes built per call, the
 // reference's DOTALL format regex, regex search per block kind).
 //
-//   npx tsx bench/azr-step/run.ts
+//   npx tsx bench/azr-step/run.ts [--runs 15] [--buffer-size 4096]
 import type { CallOutcome, ExecResult, PyValue } from "@azr/protocol";
 import {
   checkFormat,
@@ -36,10 +36,12 @@ import {
 } from "@azr/azr";
 import { cpus, loadavg } from "node:os";
 import { loadCorpus } from "../../packages/azr/src/fixtures/corpus.ts";
+import { benchArgs } from "../options.ts";
 
 const TARGET_MS = 250;
-const RUNS = Number(process.env.RUNS ?? 15);
-const BUFFER_SIZE = Number(process.env.BUFFER_SIZE ?? 4096);
+const args = benchArgs(import.meta.url, { runs: { type: "string" }, "buffer-size": { type: "string" } });
+const RUNS = args.number("runs", 15, { min: 1, max: 1000 });
+const BUFFER_SIZE = args.number("buffer-size", 4096, { min: 64 });
 
 const config = defaultRunConfig(); // batch 64, n = 8, K = 6, 10 induction inputs
 const corpus = loadCorpus();

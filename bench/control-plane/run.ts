@@ -5,16 +5,15 @@
 // Baseline in the same run: the same step's rows written one INSERT at a time (no batching).
 //
 //   npx tsx bench/control-plane/run.ts [--steps 3]
-import { parseArgs } from "node:util";
 import { defaultRunConfig } from "@azr/azr";
 import { createTestDatabase } from "@azr/db/testing";
 import { BwrapBackend, ExecutorPool } from "@azr/executor";
 import { StepEngine, recordStep, stepMetrics, type StepOutcome } from "@azr/orchestrator";
 import { initialState } from "@azr/azr";
 import { RecordedResponsesPolicy } from "../../packages/orchestrator/src/testing/recorded-policy.ts";
+import { benchArgs } from "../options.ts";
 
-const { values } = parseArgs({ options: { steps: { type: "string", default: "3" } } });
-const steps = Number(values.steps);
+const steps = benchArgs(import.meta.url, { steps: { type: "string" } }).number("steps", 3, { min: 1, max: 100 });
 const config = defaultRunConfig(); // reference defaults: batch 64, n = 8, K = 6, 10 induction inputs
 const tdb = await createTestDatabase("postgres");
 const db = await tdb.open();

@@ -15,13 +15,11 @@ import { createExecutor, type ExecutorPool } from "@azr/executor";
 import { extractMathAnswer, loadProblems, resolveBenchmark, scoreProblems, type CodeProblem, type EvalPlusTests, type MathProblem, type ProblemResult } from "@azr/eval";
 import { latexToSympy, normalizeAnswer } from "../../packages/eval/src/math-normalize.ts";
 import { sympyRequest } from "../../packages/eval/src/math-sympy.ts";
+import { benchArgs } from "../options.ts";
 
-function arg(name: string, fallback: number): number {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 ? Number(process.argv[i + 1]) : fallback;
-}
-const RUNNERS = arg("runners", Math.min(4, cpus().length));
-const MATH_BASELINE = arg("math-baseline", 100);
+const args = benchArgs(import.meta.url, { runners: { type: "string" }, "math-baseline": { type: "string" } });
+const RUNNERS = args.number("runners", Math.min(4, cpus().length), { min: 1, max: 64 });
+const MATH_BASELINE = args.number("math-baseline", 100, { min: 1, max: 500 });
 const CODE_PROBLEMS = 400;
 const TESTS = 10;
 const MATH_PROBLEMS = 500;

@@ -13,6 +13,7 @@ import type { ExecResult, PyValue, RunRequest } from "@azr/protocol";
 type RunJob = Omit<RunRequest, "id" | "kind">;
 import { createBackend, ExecutorPool, checkSandboxAvailability } from "@azr/executor";
 import { cpuPerJob, cpuSnapshot } from "./cpu-accounting.ts";
+import { benchArgs } from "../options.ts";
 import type { BackendName } from "@azr/executor";
 
 interface Fixture {
@@ -26,13 +27,11 @@ interface Fixture {
 const here = path.dirname(fileURLToPath(import.meta.url));
 const fixtures = (JSON.parse(readFileSync(path.join(here, "fixtures.json"), "utf8")) as { programs: Fixture[] }).programs;
 
-function arg(name: string): string | undefined {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 ? process.argv[i + 1] : undefined;
-}
-
-const runners = Number(arg("runners") ?? availableParallelism());
-const wanted = (arg("backends") ?? "bwrap,docker").split(",").filter(Boolean) as BackendName[];
+const args = benchArgs(import.meta.url, { backends: { type: "string", default: "bwrap,docker" }, runners: { type: "string" }, rounds: { type: "string" }, workloads: { type: "string" } });
+const runners = args.number("runners", availableParallelism(), { min: 1, max: 64 });
+const BACKENDS: readonly BackendName[] = ["bwrap", "docker"];
+const wanted = args.string("backends")!.split(",").filter(Boolean) as BackendName[];
+if (!wanted.length || wanted.some((b) => !BACKENDS.includes(b))) args.fail(`--backends takes a comma-separated list of ${BACKENDS.join(", ")} (got ${JSON.stringify(args.string("backends"))})`);
 
 // Deterministic task selection for the full-step mix: 64 proposals per task type, 64 solver
 // tasks per type, all distinct fixtures.
@@ -48,12 +47,12 @@ const plan = {
 const ALL_WORKLOADS = ["validation", "induction", "abduction-checks", "full-step"] as const;
 type Workload = (typeof ALL_WORKLOADS)[number];
 const WORKLOADS: readonly Workload[] = (() => {
-  const asked = arg("workloads")?.split(",").filter(Boolean);
+  const asked = args.string("workloads")?.split(",").filter(Boolean);
   if (!asked) return ALL_WORKLOADS;
   const unknown = asked.filter((w) => !(ALL_WORKLOADS as readonly string[]).includes(w));
-  if (unknown.length) throw new Error(`unknown workload(s) ${unknown.join(", ")}; choose from ${ALL_WORKLOADS.join(", ")}`);
+  if (unknown.length) args.fail(`unknown workload(s) ${unknown.join(", ")}; choose from ${ALL_WORKLOADS.join(", ")}`);
   // abduction-checks compares against the gold outputs the induction workload records.
-  if (asked.includes("abduction-checks") && !asked.includes("induction")) throw new Error("--workloads abduction-checks needs induction too");
+  if (asked.includes("abduction-checks") && !asked.includes("induction")) args.fail("--workloads abduction-checks needs induction too");
   return ALL_WORKLOADS.filter((w) => asked.includes(w));
 })();
 
@@ -230,7 +229,7 @@ function summarise(rounds: Figures[], speedups: number[], referenceRuns: number)
 }
 
 async function main() {
-  const rounds = Number(arg("rounds") ?? 3);
+  const rounds = args.number("rounds", 3, { min: 1, max: 100 });
   const result: Record<string, unknown> = {
     machine: { cpus: cpus().length, cpu: cpus()[0]?.model, node: process.version, loadavg: loadavg().map(round) },
     runners,

@@ -11,13 +11,12 @@
 // Prints JSON (median and max ms per page and mode, the machine's load average before and after:
 // the figures are only comparable at a similar load) to stdout; progress to stderr.
 import { loadavg } from "node:os";
-import { parseArgs } from "node:util";
 import { seedRun } from "@azr/api/testing";
 import { createClient } from "@azr/client";
 import { launchChromium, startStack } from "../../apps/web/tests/harness.ts";
+import { benchArgs } from "../options.ts";
 
-const { values } = parseArgs({ options: { repeat: { type: "string", default: "5" } } });
-const repeat = Number(values.repeat);
+const repeat = benchArgs(import.meta.url, { repeat: { type: "string" } }).number("repeat", 5, { min: 1, max: 100 });
 const log = (s: string) => process.stderr.write(`${s}\n`);
 const KEYS = ["reward/solve/mean", "reward/deduction/propose", "reward/deduction/solve", "propose/deduction/valid_rate", "solve/deduction/solve_rate", "buffer/deduction", "buffer/abduction", "train/loss", "train/grad_norm", "time/generate_ms"];
 
@@ -47,7 +46,7 @@ try {
     if (process.env.BENCH_DEBUG) {
       const detail = await page.evaluate(() => {
         const nav = performance.getEntriesByType("navigation")[0] as PerformanceNavigationTiming;
-        const api = performance.getEntriesByType("resource").filter((r) => r.name.includes("/trpc")).map((r) => `${new URL(r.name).pathname.slice(6, 60)} ${Math.round(r.startTime)}→${Math.round(r.responseEnd)}`);
+        const api = (performance.getEntriesByType("resource") as PerformanceResourceTiming[]).filter((r) => r.name.includes("/trpc")).map((r) => `${new URL(r.name).pathname.slice(6, 60)} ${Math.round(r.startTime)}→${Math.round(r.responseEnd)}`);
         return { responseEnd: Math.round(nav.responseEnd), domInteractive: Math.round(nav.domInteractive), dcl: Math.round(nav.domContentLoadedEventEnd), api };
       });
       log(JSON.stringify(detail));

@@ -7,8 +7,9 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { generateResultSchema, trainRequestSchema, workerRequestSchema } from "@azr/protocol";
 import { startLocalWorker } from "@azr/worker-client";
+import { benchArgs } from "../options.ts";
 
-const quick = process.argv.includes("--quick");
+const quick = benchArgs(import.meta.url, { quick: { type: "boolean" } }).flag("quick");
 const TARGET_OVERHEAD = 0.05;
 
 function stats(xs: number[]) {
