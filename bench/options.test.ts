@@ -1,5 +1,6 @@
 import { spawn } from "node:child_process";
-import { readdirSync } from "node:fs";
+import { existsSync, readdirSync } from "node:fs";
+import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
 import { benchArgs, usageOf, type BenchExit } from "./options.ts";
@@ -51,8 +52,9 @@ describe("benchArgs", () => {
 
 // Each bench, started as its header says: --help prints that header and runs nothing; a misspelt
 // option stops it before any work, naming the option.
-const benches = readdirSync(fileURLToPath(new URL(".", here)), { withFileTypes: true })
-  .filter((d) => d.isDirectory() && d.name !== "node_modules")
+const benchDir = fileURLToPath(new URL(".", here));
+const benches = readdirSync(benchDir, { withFileTypes: true })
+  .filter((d) => d.isDirectory() && existsSync(path.join(benchDir, d.name, "run.ts")))
   .map((d) => d.name);
 
 function runBench(name: string, args: string[]): Promise<{ code: number | null; out: string; err: string }> {
