@@ -11,7 +11,7 @@ import { fileURLToPath } from "node:url";
 import type { ExecResult, PyValue, RunRequest } from "@azr/protocol";
 
 type RunJob = Omit<RunRequest, "id" | "kind">;
-import { createBackend, ExecutorPool, checkSandboxAvailability } from "@azr/executor";
+import { BACKEND_NAMES, createBackend, ExecutorPool, checkSandboxAvailability } from "@azr/executor";
 import { cpuPerJob, cpuSnapshot } from "./cpu-accounting.ts";
 import { benchArgs } from "../options.ts";
 import type { BackendName } from "@azr/executor";
@@ -29,9 +29,8 @@ const fixtures = (JSON.parse(readFileSync(path.join(here, "fixtures.json"), "utf
 
 const args = benchArgs(import.meta.url, { backends: { type: "string", default: "bwrap,docker" }, runners: { type: "string" }, rounds: { type: "string" }, workloads: { type: "string" } });
 const runners = args.number("runners", availableParallelism(), { min: 1, max: 64 });
-const BACKENDS: readonly BackendName[] = ["bwrap", "docker"];
 const wanted = args.string("backends")!.split(",").filter(Boolean) as BackendName[];
-if (!wanted.length || wanted.some((b) => !BACKENDS.includes(b))) args.fail(`--backends takes a comma-separated list of ${BACKENDS.join(", ")} (got ${JSON.stringify(args.string("backends"))})`);
+if (!wanted.length || wanted.some((b) => !BACKEND_NAMES.includes(b))) args.fail(`--backends takes a comma-separated list of ${BACKEND_NAMES.join(", ")} (got ${JSON.stringify(args.string("backends"))})`);
 
 // Deterministic task selection for the full-step mix: 64 proposals per task type, 64 solver
 // tasks per type, all distinct fixtures.

@@ -1,5 +1,5 @@
 import type { BackendName, SandboxBackend } from "./backend.ts";
-import { SandboxUnavailableError } from "./backend.ts";
+import { BACKEND_NAMES, SandboxUnavailableError } from "./backend.ts";
 import { BwrapBackend } from "./bwrap.ts";
 import type { BwrapOptions } from "./bwrap.ts";
 import { DockerBackend } from "./docker.ts";
@@ -44,7 +44,7 @@ export interface SandboxAvailability {
  */
 export async function checkSandboxAvailability(options: BackendOptions = {}): Promise<SandboxAvailability> {
   const backends: BackendAvailability[] = [];
-  for (const name of ["bwrap", "docker"] as const) {
+  for (const name of BACKEND_NAMES) {
     const pool = new ExecutorPool(createBackend(name, options), { runners: 1, startTimeoutMs: 30_000 });
     try {
       await pool.start();
@@ -84,7 +84,7 @@ export interface ExecutorConfig extends BackendOptions, PoolOptions {
  * SandboxUnavailableError saying how to install a backend) if none works. */
 export async function createExecutor(config: ExecutorConfig = {}): Promise<ExecutorPool> {
   const choice = config.backend ?? "auto";
-  const order: BackendName[] = choice === "auto" ? ["bwrap", "docker"] : [choice];
+  const order: BackendName[] = choice === "auto" ? [...BACKEND_NAMES] : [choice];
   const failures: string[] = [];
   for (const name of order) {
     const pool = new ExecutorPool(createBackend(name, config), config);

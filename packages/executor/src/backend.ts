@@ -1,6 +1,7 @@
 import type { RunnerChannel } from "./channel.ts";
 
-export type BackendName = "bwrap" | "docker";
+export const BACKEND_NAMES = ["bwrap", "docker"] as const;
+export type BackendName = (typeof BACKEND_NAMES)[number];
 
 /** A way to start sandboxed runners. Both backends run the same runner under Debian's Python. */
 export interface SandboxBackend {

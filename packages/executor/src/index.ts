@@ -4,7 +4,7 @@ export { BwrapBackend, DEFAULT_PYTHON } from "./bwrap.ts";
 export type { BwrapOptions } from "./bwrap.ts";
 export { DockerBackend, DEFAULT_DOCKER_IMAGE, defaultInstallationId } from "./docker.ts";
 export type { DockerOptions } from "./docker.ts";
-export { SandboxUnavailableError } from "./backend.ts";
+export { BACKEND_NAMES, SandboxUnavailableError } from "./backend.ts";
 export type { SandboxBackend, BackendName } from "./backend.ts";
 export { checkSandboxAvailability, createBackend, createExecutor } from "./availability.ts";
 export type { BackendAvailability, BackendOptions, ExecutorConfig, SandboxAvailability } from "./availability.ts";
