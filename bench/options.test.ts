@@ -14,14 +14,13 @@ class Exited extends Error {
   }
 }
 const exit: BenchExit = (code, text) => {
-  throw new Error("", { cause: new Exited(code, text) });
+  throw new Exited(code, text);
 };
 function outcome(f: () => unknown): { code: number; text: string } | unknown {
   try {
     return f();
   } catch (e) {
-    const c = (e as Error).cause;
-    if (c instanceof Exited) return { code: c.code, text: c.text };
+    if (e instanceof Exited) return { code: e.code, text: e.text };
     throw e;
   }
 }
@@ -39,7 +38,7 @@ describe("benchArgs", () => {
   });
   it("prints the header comment for --help and exits 0", () => {
     expect(outcome(() => benchArgs(here, spec, ["--help"], exit))).toEqual({ code: 0, text: usageOf(here) });
-    expect(usageOf(fileURLToPath(new URL("./executor/run.ts", here)).replace(/^/, "file://"))).toContain("npx tsx bench/executor/run.ts");
+    expect(usageOf(new URL("./executor/run.ts", here).href)).toContain("npx tsx bench/executor/run.ts");
   });
   it("exits 2 naming an unknown option, a missing value, a stray argument or a bad number", () => {
     const bad = (argv: string[]) => outcome(() => benchArgs(here, spec, argv, exit).number("rounds", 3, { min: 1, max: 10 })) as { code: number; text: string };

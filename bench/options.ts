@@ -10,9 +10,9 @@ type OptionSpec = Record<string, { type: "string"; default?: string } | { type: 
 export interface BenchArgs<S extends OptionSpec> {
   /** A string option's value (its default when not given). */
   string(name: keyof S & string): string | undefined;
-  /** A number option's value, or `fallback` when not given; exits 2 naming the option when it is
-   * not a number in [min, max] (whole numbers only unless `fraction`). */
-  number(name: keyof S & string, fallback: number, range?: { min?: number; max?: number; fraction?: boolean }): number;
+  /** A whole-number option's value, or `fallback` when not given; exits 2 naming the option when
+   * it is not a whole number in [min, max]. */
+  number(name: keyof S & string, fallback: number, range?: { min?: number; max?: number }): number;
   /** A boolean option. */
   flag(name: keyof S & string): boolean;
   /** Exits 2 with `message` and the usage: for a value the bench itself finds wrong. */
@@ -58,10 +58,10 @@ export function benchArgs<const S extends OptionSpec>(scriptUrl: string, spec: S
       const raw = values[name];
       if (raw === undefined) return fallback;
       const n = Number(raw);
-      const { min = -Infinity, max = Infinity, fraction = false } = range;
-      if (typeof raw !== "string" || raw.trim() === "" || !Number.isFinite(n) || (!fraction && !Number.isInteger(n)) || n < min || n > max) {
+      const { min = -Infinity, max = Infinity } = range;
+      if (typeof raw !== "string" || raw.trim() === "" || !Number.isInteger(n) || n < min || n > max) {
         const bounds = [min > -Infinity ? `≥ ${min}` : "", max < Infinity ? `≤ ${max}` : ""].filter(Boolean).join(" and ");
-        fail(`--${name} must be a ${fraction ? "number" : "whole number"}${bounds ? ` ${bounds}` : ""} (got ${JSON.stringify(raw)})`);
+        fail(`--${name} must be a whole number${bounds ? ` ${bounds}` : ""} (got ${JSON.stringify(raw)})`);
       }
       return n;
     },
